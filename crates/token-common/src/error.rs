@@ -1,0 +1,365 @@
+//! The one error type of every cloud-tokens client.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Result with the cloud-tokens [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a cloud-tokens call.
+///
+/// Branch on meaning with the predicates ([`is_retryable`](Error::is_retryable),
+/// [`is_throttling`](Error::is_throttling), [`is_authentication`](Error::is_authentication),
+/// [`status`](Error::status), [`service_code`](Error::service_code), …) rather than on the
+/// text. No variant ever holds a secret: messages are built from field names, codes and
+/// server messages, never from keys, passwords or tokens.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was refused before anything was sent.
+    InvalidInput {
+        /// The field or argument at fault, e.g. `key_tag` or `access_token_hours`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Credentials are missing or malformed.
+    Credentials {
+        /// Where they were looked for: an environment variable, a file and line, a profile.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request did not get an HTTP answer (connection refused or reset, DNS, TLS, …).
+    Transport {
+        /// What failed.
+        message: String,
+        /// Whether the failure happened while connecting (nothing reached the server).
+        connect: bool,
+        /// The underlying error.
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+    /// An attempt took longer than its timeout.
+    Timeout {
+        /// The per-attempt timeout that was exceeded.
+        after: Duration,
+    },
+    /// The service answered with an error.
+    Service(Box<ServiceError>),
+    /// The service's answer could not be decoded.
+    Decode {
+        /// HTTP status of the answer.
+        status: u16,
+        /// What could not be decoded (the body is quoted only when it cannot hold a secret).
+        message: String,
+    },
+    /// The answer's body was larger than the transport's limit.
+    ResponseTooLarge {
+        /// HTTP status of the answer.
+        status: u16,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The server asks for a multi-factor verification code (Cloudforet).
+    MfaRequired {
+        /// How the code is delivered.
+        mfa_type: MfaType,
+        /// The user, as the server named it (for e-mail MFA, the MFA e-mail address).
+        user_id: String,
+    },
+    /// A session can no longer get tokens: its refresh token has expired or was refused,
+    /// and no way to log in again was given.
+    SessionExpired {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a multi-factor verification code reaches the user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MfaType {
+    /// A code sent by e-mail.
+    Email,
+    /// A time-based one-time password from an authenticator app.
+    Otp,
+    /// A type this library does not know yet, as the server named it.
+    Other(String),
+}
+
+impl MfaType {
+    /// Parses the server's name (`EMAIL`, `OTP`, …).
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "EMAIL" => Self::Email,
+            "OTP" => Self::Otp,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The server's name for the type.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Email => "EMAIL",
+            Self::Otp => "OTP",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for MfaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answer from a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// HTTP status.
+    pub status: u16,
+    /// The service's own error code (`200`, `APIGW.0301`, `ERROR_AUTHENTICATE_FAILURE`, …);
+    /// the HTTP status as text when the service gave none.
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+    /// The request id, when the service gave one.
+    pub request_id: Option<String>,
+    /// Further detail the service gave (NCP `details`, Huawei
+    /// `encoded_authorization_message`).
+    pub details: Option<String>,
+    /// How long the service asked the caller to wait (`Retry-After`), if it did.
+    pub retry_after: Option<Duration>,
+}
+
+impl ServiceError {
+    /// A service error with status, code and message.
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    /// Sets the request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    /// Sets the extra detail.
+    pub fn with_details(mut self, details: Option<String>) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Sets the wait the service asked for.
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} {}", self.status, self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message.trim())?;
+        }
+        if let Some(d) = self.details.as_deref().filter(|d| !d.is_empty()) {
+            write!(f, " ({d})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Self {
+        Error::Service(Box::new(e))
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Credentials`] for a source.
+    pub fn credentials(source_name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Credentials {
+            source_name: source_name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Decode`].
+    pub fn decode(status: u16, message: impl Into<String>) -> Self {
+        Error::Decode {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// Whether trying the same call again may succeed: connection failures, timeouts,
+    /// 429, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Service(e) => matches!(e.status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    /// Whether the service refused the call because of a rate limit or quota.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, Error::Service(e) if e.status == 429)
+    }
+
+    /// Whether the service refused the caller's identity or permission (401, 403).
+    pub fn is_authentication(&self) -> bool {
+        matches!(self, Error::Service(e) if matches!(e.status, 401 | 403))
+    }
+
+    /// Whether an attempt timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport { connect: true, .. })
+    }
+
+    /// Whether the input was refused before sending.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. })
+    }
+
+    /// The field named by an [`Error::InvalidInput`].
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Service(e) => Some(e.status),
+            Error::Decode { status, .. } | Error::ResponseTooLarge { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The service's error code, for a service error.
+    pub fn service_code(&self) -> Option<&str> {
+        self.service_error().map(|e| e.code.as_str())
+    }
+
+    /// The request id, for a service error that has one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.service_error().and_then(|e| e.request_id.as_deref())
+    }
+
+    /// The service error, if this is one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, reason } => write!(f, "invalid `{field}`: {reason}"),
+            Error::Credentials {
+                source_name,
+                reason,
+            } => write!(f, "credentials from {source_name}: {reason}"),
+            Error::Transport { message, .. } => write!(f, "transport error: {message}"),
+            Error::Timeout { after } => {
+                write!(f, "no answer within the {after:?} per-attempt timeout")
+            }
+            Error::Service(e) => write!(f, "service error: {e}"),
+            Error::Decode { status, message } => {
+                write!(f, "could not decode the HTTP {status} answer: {message}")
+            }
+            Error::ResponseTooLarge { status, limit } => write!(
+                f,
+                "the HTTP {status} answer's body is larger than the {limit}-byte limit"
+            ),
+            Error::MfaRequired { mfa_type, user_id } => write!(
+                f,
+                "multi-factor authentication required: enter the {mfa_type} code for {user_id}"
+            ),
+            Error::SessionExpired { reason } => {
+                write!(f, "session expired, log in again: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport {
+                source: Some(s), ..
+            } => Some(s.as_ref()),
+            Error::Service(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_error_display_names_status_code_message_and_request_id() {
+        let e: Error = ServiceError::new(401, "200", "Authentication Failed")
+            .with_request_id(Some("req-1".into()))
+            .into();
+        assert_eq!(
+            e.to_string(),
+            "service error: HTTP 401 200: Authentication Failed [request id req-1]"
+        );
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(e.service_code(), Some("200"));
+        assert!(e.is_authentication());
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for (s, r) in [
+            (429, true),
+            (502, true),
+            (503, true),
+            (504, true),
+            (500, false),
+            (400, false),
+        ] {
+            let e: Error = ServiceError::new(s, "x", "y").into();
+            assert_eq!(e.is_retryable(), r, "{s}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+use std::time::{Duration, SystemTime};
+
+/// Full-jitter exponential backoff: before retry `n` (1-based) wait a random time between
+/// zero and `min(max, base × 2^(n-1))`.
+///
+/// Full jitter spreads the retries of many clients that failed together, so a throttled
+/// service is not hit again in lockstep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The ceiling of the first wait.
+    pub base: Duration,
+    /// The largest ceiling.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Backoff {
+    /// The ceiling of the wait before retry `n` (1-based).
+    pub fn ceiling(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+
+    /// A random wait before retry `n`, between zero and [`ceiling`](Self::ceiling).
+    pub fn delay(&self, n: u32) -> Duration {
+        let ceiling = self.ceiling(n).as_nanos() as u64;
+        Duration::from_nanos(fastrand::u64(0..=ceiling))
+    }
+}
+
+/// Parses a `Retry-After` value: whole seconds, or an HTTP date (measured from `now`; a
+/// date in the past means no wait). `None` when malformed.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn ceilings_double_and_cap() {
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        assert_eq!(b.ceiling(1), Duration::from_millis(100));
+        assert_eq!(b.ceiling(2), Duration::from_millis(200));
+        assert_eq!(b.ceiling(4), Duration::from_millis(800));
+        assert_eq!(b.ceiling(5), Duration::from_secs(1));
+        assert_eq!(b.ceiling(64), Duration::from_secs(1));
+        for n in 1..10 {
+            assert!(b.delay(n) <= b.ceiling(n));
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

@@ -1,0 +1,104 @@
+use std::sync::Arc;
+
+use super::{BoxFuture, HttpClient, HttpRequest, HttpResponse, TransportConfig};
+use crate::error::{Error, Result};
+
+/// The default [`HttpClient`]: reqwest with rustls (or native TLS with the `native-tls`
+/// feature), no redirects followed (a redirect would resend signed headers elsewhere).
+#[derive(Debug, Clone)]
+pub struct ReqwestClient {
+    client: reqwest::Client,
+}
+
+impl ReqwestClient {
+    /// A client with the transport's connect timeout and `User-Agent`.
+    pub fn new(config: &TransportConfig) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| transport_error(&e))?;
+        Ok(Self { client })
+    }
+
+    /// Wraps an existing reqwest client (its own timeouts and proxies apply).
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> Error {
+    let connect = e.is_connect() || (e.is_timeout() && e.is_request());
+    let mut message = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Transport {
+        message,
+        connect,
+        source: None,
+    }
+}
+
+impl HttpClient for ReqwestClient {
+    fn execute(
+        &self,
+        request: HttpRequest,
+        max_body_bytes: usize,
+    ) -> BoxFuture<'_, Result<HttpResponse>> {
+        Box::pin(async move {
+            let mut builder = self
+                .client
+                .request(request.method, request.url)
+                .headers(request.headers);
+            if let Some(body) = request.body {
+                builder = builder.body(body);
+            }
+            let mut response = builder
+                .send()
+                .await
+                .map_err(|e| transport_error(&e.without_url()))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            if response
+                .content_length()
+                .is_some_and(|n| n > max_body_bytes as u64)
+            {
+                return Err(Error::ResponseTooLarge {
+                    status,
+                    limit: max_body_bytes,
+                });
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| transport_error(&e.without_url()))?
+            {
+                if body.len() + chunk.len() > max_body_bytes {
+                    return Err(Error::ResponseTooLarge {
+                        status,
+                        limit: max_body_bytes,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+}
+
+// Keeps `Arc<ReqwestClient>` usable where an `Arc<dyn HttpClient>` is wanted.
+impl From<ReqwestClient> for Arc<dyn HttpClient> {
+    fn from(c: ReqwestClient) -> Self {
+        Arc::new(c)
+    }
+}

@@ -1,0 +1,421 @@
+//! What the emulator knows at start: accounts, keys, stores and users.
+//!
+//! The TOML shape (every table optional; an unknown key is an error that names it):
+//!
+//! ```toml
+//! [[ncp.accounts]]
+//! access_key = "..."
+//! secret_key = "..."
+//!
+//! [[ncp.keys]]
+//! key_tag = "..."
+//! token_generator = true          # default true; false = generator disabled
+//!
+//! [[huawei.accounts]]
+//! ak = "..."
+//! sk = "..."
+//! project_id = "..."
+//! security_token = "..."          # optional: when set, requests must carry and sign it
+//!
+//! [[huawei.identity_stores]]
+//! id = "d-1234567890"
+//! tenants = ["e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e"]
+//!
+//! [[cloudforet.domains]]
+//! domain_id = "domain-123"
+//! name = "demo"
+//! workspaces = ["workspace-1"]
+//!
+//! [[cloudforet.domains.users]]
+//! user_id = "alice@example.com"
+//! password = "..."
+//! role_type = "DOMAIN_ADMIN"      # DOMAIN_ADMIN | WORKSPACE_OWNER | WORKSPACE_MEMBER | USER
+//! mfa = { type = "EMAIL", code = "123456" }   # optional
+//! ```
+//!
+//! Secret values are held as [`SecretString`], so printing a `Config` with `{:?}` shows no
+//! key, token, password or MFA code.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use token_common::SecretString;
+
+use crate::demo;
+use crate::error::Error;
+
+/// The emulator's seed data. `Config::default()` is empty; [`Config::demo`] holds the
+/// accounts of [`crate::demo`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// NCP KMS accounts and keys.
+    #[serde(default)]
+    pub ncp: NcpConfig,
+    /// Huawei accounts and identity stores.
+    #[serde(default)]
+    pub huawei: HuaweiConfig,
+    /// Cloudforet domains and users.
+    #[serde(default)]
+    pub cloudforet: CloudforetConfig,
+}
+
+/// The `[ncp]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcpConfig {
+    /// Accounts whose signatures are accepted.
+    #[serde(default)]
+    pub accounts: Vec<NcpAccount>,
+    /// KMS keys (every account may use every key).
+    #[serde(default)]
+    pub keys: Vec<NcpKey>,
+}
+
+/// One NCP API key pair.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcpAccount {
+    /// The access key id.
+    pub access_key: String,
+    /// The secret key.
+    pub secret_key: SecretString,
+}
+
+/// One KMS key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcpKey {
+    /// The key tag used in paths.
+    pub key_tag: String,
+    /// Whether the key's token generator starts active (default `true`).
+    #[serde(default = "default_true")]
+    pub token_generator: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The `[huawei]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiConfig {
+    /// Accounts whose signatures are accepted.
+    #[serde(default)]
+    pub accounts: Vec<HuaweiAccount>,
+    /// Identity stores and their provisioning tenants.
+    #[serde(default)]
+    pub identity_stores: Vec<IdentityStore>,
+}
+
+/// One Huawei AK/SK credential, permanent or temporary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiAccount {
+    /// The access key (AK).
+    pub ak: String,
+    /// The secret key (SK).
+    pub sk: SecretString,
+    /// The project id requests must carry in `X-Project-Id`.
+    pub project_id: String,
+    /// When set, requests must carry this value in `X-Security-Token` and sign it.
+    #[serde(default)]
+    pub security_token: Option<SecretString>,
+}
+
+/// One identity store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityStore {
+    /// The store id, e.g. `d-1234567890`.
+    pub id: String,
+    /// Provisioning tenant ids that exist from the start.
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+/// The `[cloudforet]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudforetConfig {
+    /// Domains with their workspaces and users.
+    #[serde(default)]
+    pub domains: Vec<CloudforetDomain>,
+}
+
+/// One Cloudforet domain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudforetDomain {
+    /// The domain id, e.g. `domain-123`.
+    pub domain_id: String,
+    /// The domain name that `get-auth-info` looks up.
+    pub name: String,
+    /// Workspace ids that exist in the domain.
+    #[serde(default)]
+    pub workspaces: Vec<String>,
+    /// Local users.
+    #[serde(default)]
+    pub users: Vec<CloudforetUser>,
+}
+
+/// One local Cloudforet user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudforetUser {
+    /// The user id (often an e-mail address).
+    pub user_id: String,
+    /// The password for LOCAL login.
+    pub password: SecretString,
+    /// The user's role.
+    pub role_type: RoleType,
+    /// Multi-factor authentication, when the user has it.
+    #[serde(default)]
+    pub mfa: Option<MfaConfig>,
+}
+
+/// A Cloudforet role type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleType {
+    /// Administers the whole domain: may grant DOMAIN, WORKSPACE and USER scopes.
+    DomainAdmin,
+    /// Owns the domain's workspaces: may grant WORKSPACE and USER scopes.
+    WorkspaceOwner,
+    /// Member of the domain's workspaces: may grant WORKSPACE and USER scopes.
+    WorkspaceMember,
+    /// A plain user: may grant USER scope only.
+    User,
+}
+
+impl RoleType {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleType::DomainAdmin => "DOMAIN_ADMIN",
+            RoleType::WorkspaceOwner => "WORKSPACE_OWNER",
+            RoleType::WorkspaceMember => "WORKSPACE_MEMBER",
+            RoleType::User => "USER",
+        }
+    }
+}
+
+/// A user's MFA setting: the type and the one code the emulator accepts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaConfig {
+    /// `EMAIL` or `OTP`.
+    #[serde(rename = "type")]
+    pub mfa_type: MfaType,
+    /// The code that completes the login.
+    pub code: SecretString,
+}
+
+/// A Cloudforet MFA type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MfaType {
+    /// A code sent by e-mail.
+    #[serde(rename = "EMAIL")]
+    Email,
+    /// A time-based one-time password.
+    #[serde(rename = "OTP")]
+    Otp,
+}
+
+impl MfaType {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaType::Email => "EMAIL",
+            MfaType::Otp => "OTP",
+        }
+    }
+}
+
+impl Config {
+    /// Parses the TOML shape documented on this module.
+    ///
+    /// ```
+    /// let c = token_emulator::Config::from_toml_str("[[ncp.keys]]\nkey_tag = \"k\"\n").unwrap();
+    /// assert!(c.ncp.keys[0].token_generator);
+    /// let e = token_emulator::Config::from_toml_str("[ncp]\nkeyz = []\n").unwrap_err();
+    /// assert!(e.to_string().contains("keyz"));
+    /// ```
+    pub fn from_toml_str(text: &str) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|e| Error::Config {
+            path: None,
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: Some(path.to_owned()),
+            message: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Config {
+            path: Some(path.to_owned()),
+            message: e.to_string(),
+        })
+    }
+
+    /// The demo accounts listed in [`crate::demo`].
+    pub fn demo() -> Self {
+        let user = |user_id: &str, password: &str, role_type, mfa| CloudforetUser {
+            user_id: user_id.to_owned(),
+            password: SecretString::new(password),
+            role_type,
+            mfa,
+        };
+        Self {
+            ncp: NcpConfig {
+                accounts: vec![NcpAccount {
+                    access_key: demo::NCP_ACCESS_KEY.to_owned(),
+                    secret_key: SecretString::new(demo::NCP_SECRET_KEY),
+                }],
+                keys: vec![
+                    NcpKey {
+                        key_tag: demo::NCP_KEY_TAG.to_owned(),
+                        token_generator: true,
+                    },
+                    NcpKey {
+                        key_tag: demo::NCP_DISABLED_KEY_TAG.to_owned(),
+                        token_generator: false,
+                    },
+                ],
+            },
+            huawei: HuaweiConfig {
+                accounts: vec![
+                    HuaweiAccount {
+                        ak: demo::HUAWEI_AK.to_owned(),
+                        sk: SecretString::new(demo::HUAWEI_SK),
+                        project_id: demo::HUAWEI_PROJECT_ID.to_owned(),
+                        security_token: None,
+                    },
+                    HuaweiAccount {
+                        ak: demo::HUAWEI_STS_AK.to_owned(),
+                        sk: SecretString::new(demo::HUAWEI_STS_SK),
+                        project_id: demo::HUAWEI_PROJECT_ID.to_owned(),
+                        security_token: Some(SecretString::new(demo::HUAWEI_STS_SECURITY_TOKEN)),
+                    },
+                ],
+                identity_stores: vec![IdentityStore {
+                    id: demo::HUAWEI_IDENTITY_STORE_ID.to_owned(),
+                    tenants: vec![demo::HUAWEI_TENANT_ID.to_owned()],
+                }],
+            },
+            cloudforet: CloudforetConfig {
+                domains: vec![CloudforetDomain {
+                    domain_id: demo::CLOUDFORET_DOMAIN_ID.to_owned(),
+                    name: demo::CLOUDFORET_DOMAIN_NAME.to_owned(),
+                    workspaces: vec![demo::CLOUDFORET_WORKSPACE_ID.to_owned()],
+                    users: vec![
+                        user(
+                            demo::CLOUDFORET_ADMIN_USER_ID,
+                            demo::CLOUDFORET_ADMIN_PASSWORD,
+                            RoleType::DomainAdmin,
+                            None,
+                        ),
+                        user(
+                            demo::CLOUDFORET_MEMBER_USER_ID,
+                            demo::CLOUDFORET_MEMBER_PASSWORD,
+                            RoleType::WorkspaceMember,
+                            None,
+                        ),
+                        user(
+                            demo::CLOUDFORET_MFA_USER_ID,
+                            demo::CLOUDFORET_MFA_PASSWORD,
+                            RoleType::DomainAdmin,
+                            Some(MfaConfig {
+                                mfa_type: MfaType::Email,
+                                code: SecretString::new(demo::CLOUDFORET_MFA_CODE),
+                            }),
+                        ),
+                    ],
+                }],
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+[[ncp.accounts]]
+access_key = "AK"
+secret_key = "ncp-secret-value"
+
+[[ncp.keys]]
+key_tag = "k1"
+token_generator = false
+
+[[huawei.accounts]]
+ak = "HAK"
+sk = "huawei-secret-value"
+project_id = "p1"
+security_token = "sts-token-value"
+
+[[huawei.identity_stores]]
+id = "d-1"
+tenants = ["t-1"]
+
+[[cloudforet.domains]]
+domain_id = "domain-1"
+name = "demo"
+workspaces = ["workspace-1"]
+
+[[cloudforet.domains.users]]
+user_id = "alice@example.com"
+password = "alice-password-value"
+role_type = "WORKSPACE_OWNER"
+mfa = { type = "OTP", code = "654321" }
+"#;
+
+    #[test]
+    fn parses_the_documented_shape() {
+        let c = Config::from_toml_str(FULL).unwrap();
+        assert!(!c.ncp.keys[0].token_generator);
+        assert_eq!(c.huawei.identity_stores[0].tenants, ["t-1"]);
+        let user = &c.cloudforet.domains[0].users[0];
+        assert_eq!(user.role_type, RoleType::WorkspaceOwner);
+        assert_eq!(user.mfa.as_ref().unwrap().mfa_type, MfaType::Otp);
+    }
+
+    #[test]
+    fn every_table_is_optional() {
+        let c = Config::from_toml_str("").unwrap();
+        assert!(c.ncp.accounts.is_empty() && c.cloudforet.domains.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        for (text, key) in [
+            ("[nccp]\n", "nccp"),
+            ("[[ncp.keys]]\nkey_tag = \"k\"\ngenerator = true\n", "generator"),
+            ("[[cloudforet.domains]]\ndomain_id = \"d\"\nname = \"n\"\nworkspace = []\n", "workspace"),
+        ] {
+            let e = Config::from_toml_str(text).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_contains_secret() {
+        let c = Config::from_toml_str(FULL).unwrap();
+        let debug = format!("{c:?}");
+        for secret in [
+            "ncp-secret-value",
+            "huawei-secret-value",
+            "sts-token-value",
+            "alice-password-value",
+            "654321",
+        ] {
+            assert!(!debug.contains(secret), "{secret} leaked");
+        }
+    }
+}
