@@ -1,0 +1,237 @@
+//! The reqwest transport against real local servers (loopback, free ports, real time but
+//! short timeouts).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use token_common::signing::NoSigning;
+use token_common::transport::{Backoff, Transport};
+use token_common::{Error, HttpRequest};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn fast() -> Transport {
+    Transport::builder()
+        .backoff(Backoff {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        })
+        .attempt_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn request(m: Method, base: &str) -> HttpRequest {
+    HttpRequest::new(m, url::Url::parse(&format!("{base}/x")).unwrap(), "/x")
+}
+
+#[tokio::test]
+async fn retries_503_503_then_succeeds_on_the_third_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/x"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/x"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = fast()
+        .send(request(Method::POST, &server.uri()), &NoSigning, None)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, b"ok".as_slice()));
+}
+
+#[tokio::test]
+async fn bad_request_is_tried_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("{}"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = fast()
+        .send(request(Method::POST, &server.uri()), &NoSigning, None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn retry_after_one_second_is_honoured_on_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let r = fast()
+        .send(request(Method::POST, &server.uri()), &NoSigning, None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let seen = server.received_requests().await.unwrap();
+    assert_eq!(seen.len(), 2, "the 429 was retried after its Retry-After");
+}
+
+#[tokio::test]
+async fn a_five_mebibyte_body_is_refused_with_a_clear_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 5 * 1024 * 1024]))
+        .mount(&server)
+        .await;
+    let e = fast()
+        .send(request(Method::GET, &server.uri()), &NoSigning, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ResponseTooLarge {
+                status: 200,
+                limit: 1_048_576
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("1048576-byte limit"), "{e}");
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_refused_while_reading() {
+    // No Content-Length: the cap must be enforced as chunks arrive.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf).await;
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..40 {
+            let head = format!("{:x}\r\n", chunk.len());
+            if s.write_all(head.as_bytes()).await.is_err()
+                || s.write_all(&chunk).await.is_err()
+                || s.write_all(b"\r\n").await.is_err()
+            {
+                return;
+            }
+        }
+    });
+    let transport = Transport::builder().max_body_bytes(1000).build().unwrap();
+    let e = transport
+        .send(
+            request(Method::POST, &format!("http://{addr}")),
+            &NoSigning,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ResponseTooLarge { limit: 1000, .. }),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_per_attempt_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            match listener.accept().await {
+                Ok((s, _)) => held.push(s),
+                Err(_) => break,
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(held);
+    });
+    let transport = Transport::builder()
+        .attempt_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let e = transport
+        .send(
+            request(Method::POST, &format!("http://{addr}")),
+            &NoSigning,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(e.to_string().contains("300ms"), "{e}");
+    holder.abort();
+}
+
+#[tokio::test]
+async fn garbage_instead_of_http_is_a_transport_error_not_a_panic() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"\x00\x01garbage\r\n\r\n").await;
+        }
+    });
+    let e = fast()
+        .send(
+            request(Method::POST, &format!("http://{addr}")),
+            &NoSigning,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_then_reported_as_connect_failure() {
+    // Bind then drop a listener to get a port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let e = fast()
+        .send(
+            request(Method::POST, &format!("http://127.0.0.1:{port}")),
+            &NoSigning,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_connect(), "{e:?}");
+}
+
+#[tokio::test]
+async fn user_agent_names_the_crate_and_version() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    fast()
+        .send(request(Method::GET, &server.uri()), &NoSigning, None)
+        .await
+        .unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let ua = seen[0].headers.get("user-agent").unwrap().to_str().unwrap();
+    assert_eq!(ua, concat!("cloud-tokens/", env!("CARGO_PKG_VERSION")));
+}
