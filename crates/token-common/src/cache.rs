@@ -165,9 +165,15 @@ impl<S: TokenSource> TokenCache<S> {
                 self.refresh.lock().await
             }
         };
+        let now = self.clock.now();
+        if let Some(e) = self.current() {
+            // Another caller may have stored a new token since we looked.
+            if self.is_fresh(&e, now) {
+                return Ok(e.token.clone());
+            }
+        }
         if self.generation.load(Ordering::Acquire) != seen {
             // A fetch finished while we waited: use its outcome rather than fetching again.
-            let now = self.clock.now();
             if let Some(e) = self.current() {
                 if Self::is_valid(&e, now) {
                     return Ok(e.token.clone());

@@ -93,7 +93,8 @@ impl Ini {
             let Some(section) = ini.sections.last_mut() else {
                 return Err(Error::credentials(
                     format!("{origin} line {line_no}"),
-                    format!("`{key}` appears before any `[section]` header"),
+                    // The key is not quoted either: it may be a pasted secret.
+                    "a `key = value` line appears before any `[section]` header",
                 ));
             };
             section
