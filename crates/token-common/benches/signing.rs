@@ -1,3 +1,5 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
+
 //! Hot paths of token-common: `cargo bench -p token-common`.
 //!
 //! Targets on the project's 2-core machine (release): NCP signature ≤ 1 µs, Huawei
@@ -24,12 +26,21 @@ fn ncp_signature(c: &mut Criterion) {
     .unwrap();
     let uri = "/kms/v1/keys/a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6/token-set";
     c.bench_function("ncp_signature_v2", |b| {
-        b.iter(|| signer.signature(black_box("POST"), black_box(uri), black_box(1_700_000_000_123)))
+        b.iter(|| {
+            signer.signature(
+                black_box("POST"),
+                black_box(uri),
+                black_box(1_700_000_000_123),
+            )
+        })
     });
 }
 
 fn huawei_signature(c: &mut Criterion) {
-    let creds = HuaweiCredentials::new("AKEXAMPLE0123456789A", "SKEXAMPLEsecretKEY0123456789abcdefABCDEF");
+    let creds = HuaweiCredentials::new(
+        "AKEXAMPLE0123456789A",
+        "SKEXAMPLEsecretKEY0123456789abcdefABCDEF",
+    );
     let signer = HuaweiSigner::new(
         &creds,
         HuaweiScope::Project("0a1b2c3d4e5f60718293a4b5c6d7e8f9".into()),
@@ -101,5 +112,11 @@ fn futures_poll_once<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
-criterion_group!(benches, ncp_signature, huawei_signature, jwt_claims, cache_hit);
+criterion_group!(
+    benches,
+    ncp_signature,
+    huawei_signature,
+    jwt_claims,
+    cache_hit
+);
 criterion_main!(benches);

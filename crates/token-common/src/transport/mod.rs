@@ -14,7 +14,7 @@
 //!   and latency — never a header, a body or a URL query.
 //!
 //! It returns the final answer whatever its status: mapping an error body to an
-//! [`Error::Service`](crate::Error::Service) is each client's business, since each service
+//! [`Error::Service`] is each client's business, since each service
 //! shapes its errors differently.
 
 mod backoff;
@@ -259,6 +259,27 @@ impl Transport {
         signer: &dyn Signer,
         time_refusal: Option<TimeRefusal>,
     ) -> Result<HttpResponse> {
+        use tracing::Instrument as _;
+        // Only the method and the path template: never the URL (ids, query), a header or
+        // a body.
+        let span = tracing::debug_span!(
+            "http_request",
+            method = %request.method,
+            path = request.path_template,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        self.send_in_span(request, signer, time_refusal)
+            .instrument(span)
+            .await
+    }
+
+    async fn send_in_span(
+        &self,
+        request: HttpRequest,
+        signer: &dyn Signer,
+        time_refusal: Option<TimeRefusal>,
+    ) -> Result<HttpResponse> {
         let cfg = &self.inner.config;
         let idempotent = matches!(request.method.as_str(), "GET" | "HEAD");
         let mut attempt: u32 = 0;
@@ -284,8 +305,6 @@ impl Transport {
             match outcome {
                 Ok(response) => {
                     tracing::debug!(
-                        method = %request.method,
-                        path = request.path_template,
                         attempt,
                         status = response.status,
                         latency_ms,
@@ -304,6 +323,9 @@ impl Transport {
                         }
                     }
                     if last || !matches!(response.status, 429 | 502 | 503 | 504) {
+                        let span = tracing::Span::current();
+                        span.record("attempts", attempt);
+                        span.record("status", response.status);
                         return Ok(response);
                     }
                     let delay = match response.header("retry-after") {
@@ -318,8 +340,6 @@ impl Transport {
                 }
                 Err(e) => {
                     tracing::debug!(
-                        method = %request.method,
-                        path = request.path_template,
                         attempt,
                         latency_ms,
                         error = %e,

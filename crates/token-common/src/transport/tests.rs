@@ -341,3 +341,92 @@ fn builder_refuses_nonsense_settings() {
         Some("user_agent")
     );
 }
+
+/// A tracing subscriber that writes every span and event field into one string.
+mod capture {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    #[derive(Clone, Default)]
+    pub struct Capture(pub Arc<Mutex<String>>);
+
+    struct Writer<'a>(&'a mut String);
+
+    impl Visit for Writer<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={:?} ", field.name(), value);
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let mut out = self.0.lock().unwrap();
+            let _ = write!(out, "[span {}] ", span.metadata().name());
+            span.record(&mut Writer(&mut out));
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, values: &Record<'_>) {
+            values.record(&mut Writer(&mut self.0.lock().unwrap()));
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut out = self.0.lock().unwrap();
+            out.push_str("[event] ");
+            event.record(&mut Writer(&mut out));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
+
+#[test]
+fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let cap = capture::Capture::default();
+    let _guard = tracing::subscriber::set_default(cap.clone());
+    let http = Scripted::new(vec![answer(503, &[]), answer(200, &[])]);
+    let t = transport(http, Arc::new(TokioClock::new()));
+    let req = HttpRequest::new(
+        Method::POST,
+        url::Url::parse("https://example.test/keys/SECRET-ID-IN-PATH/token-set?q=SECRET-Q")
+            .unwrap(),
+        "/keys/{keyTag}/token-set",
+    )
+    .secret_header(
+        reqwest::header::HeaderName::from_static("x-ncp-ocapi-token"),
+        &crate::SecretString::new("SECRET-TOKEN-VALUE"),
+        "refresh_token",
+    )
+    .unwrap()
+    .json(&serde_json::json!({"password": "SECRET-PASSWORD"}))
+    .unwrap();
+    rt.block_on(t.send(req, &NoSigning, None)).unwrap();
+    let log = cap.0.lock().unwrap().clone();
+    for needle in [
+        "method=POST",
+        "/keys/{keyTag}/token-set",
+        "attempt=2",
+        "status=200",
+    ] {
+        assert!(log.contains(needle), "missing {needle} in {log}");
+    }
+    for secret in [
+        "SECRET-TOKEN-VALUE",
+        "SECRET-PASSWORD",
+        "SECRET-ID-IN-PATH",
+        "SECRET-Q",
+    ] {
+        assert!(!log.contains(secret), "{secret} reached tracing: {log}");
+    }
+}
