@@ -1,0 +1,316 @@
+//! The KMS token calls.
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::header::HeaderName;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use token_common::encoding::path_segment;
+use token_common::signing::{NcpSigner, NoSigning, Signer};
+use token_common::TokenCache;
+use url::Url;
+
+use crate::builder::KmsClientBuilder;
+use crate::model::{AccessTokenData, TokenSetData};
+use crate::token_source::KmsTokenSource;
+use crate::validity::RefreshBody;
+use crate::{
+    error, AccessToken, Error, HttpRequest, HttpResponse, KeyInfo, KeyPage, Result, SecretString,
+    TokenGenerator, TokenSet, TokenSetOptions, TokenValidity, Transport,
+};
+
+/// The header that carries a token on token-authenticated calls (no `Bearer` prefix).
+pub const TOKEN_HEADER: &str = "x-ncp-ocapi-token";
+
+/// The largest page of the key list.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// [`KmsClient::list_all_keys`] reads at most this many pages, whatever the service says.
+const MAX_PAGES: u32 = 10_000;
+
+/// A client of NCP Key Management Service's token calls.
+///
+/// Cheap to clone (the clones share the connection pool and the measured clock skew).
+/// `Debug` shows the endpoint and the access key, never the secret key.
+#[derive(Clone)]
+pub struct KmsClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) signer: NcpSigner,
+    /// The KMS base URL (`…/kms/v1`), without a trailing `/`.
+    pub(crate) base: Url,
+}
+
+impl fmt::Debug for KmsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KmsClient")
+            .field("endpoint", &self.inner.base.as_str())
+            .field("signer", &self.inner.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The success envelope, `{"code":"SUCCESS","data":…}`.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: Option<T>,
+}
+
+impl KmsClient {
+    /// A builder: credentials from the environment then `~/.ncloud/configure` unless
+    /// given, the public site unless another site or an endpoint is given.
+    pub fn builder() -> KmsClientBuilder {
+        KmsClientBuilder::new()
+    }
+
+    /// The KMS base URL in use, `/kms/v1` included.
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The transport the client sends through.
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// Creates a token set for the key (`POST /keys/{keyTag}/token-set`), signed with the
+    /// account's keys. Validities left out of `options` take the service's defaults (72
+    /// hours for the access token, 2160 for the refresh token).
+    pub async fn create_token_set(
+        &self,
+        key_tag: &str,
+        options: TokenSetOptions,
+    ) -> Result<TokenSet> {
+        options.check()?;
+        let req = self
+            .request(
+                Method::POST,
+                key_tag,
+                "token-set",
+                "/keys/{keyTag}/token-set",
+            )?
+            .json(&options)?;
+        let data: TokenSetData = self.send_data(req, &self.inner.signer).await?;
+        Ok(TokenSet::from_tokens(data.access_token, data.refresh_token))
+    }
+
+    /// Enables the key's token generator (`POST /keys/{keyTag}/token-generator`), so
+    /// tokens can be issued for the key. Enabling an active generator changes nothing.
+    pub async fn enable_token_generator(&self, key_tag: &str) -> Result<()> {
+        let req = self.generator_request(Method::POST, key_tag)?;
+        self.send_unit(req).await
+    }
+
+    /// Reads the key's token generator (`GET /keys/{keyTag}/token-generator`).
+    pub async fn get_token_generator(&self, key_tag: &str) -> Result<TokenGenerator> {
+        let req = self.generator_request(Method::GET, key_tag)?;
+        self.send_data(req, &self.inner.signer).await
+    }
+
+    /// Replaces the key's token generator (`PUT /keys/{keyTag}/token-generator`).
+    ///
+    /// **This discards every token issued so far for the key, irreversibly**: every
+    /// access and refresh token in use stops working, and must be replaced by a new token
+    /// set. Use it when a token may have leaked (tokens cannot be revoked one by one).
+    pub async fn replace_token_generator(&self, key_tag: &str) -> Result<()> {
+        let req = self.generator_request(Method::PUT, key_tag)?;
+        self.send_unit(req).await
+    }
+
+    /// Disables the key's token generator (`DELETE /keys/{keyTag}/token-generator`).
+    ///
+    /// **This discards every token issued so far for the key, irreversibly**, and no
+    /// token can be issued until the generator is enabled again (which does not bring the
+    /// old tokens back).
+    pub async fn disable_token_generator(&self, key_tag: &str) -> Result<()> {
+        let req = self.generator_request(Method::DELETE, key_tag)?;
+        self.send_unit(req).await
+    }
+
+    /// One page of the account's keys (`GET /keys?pageNo=…&pageSize=…`).
+    ///
+    /// `page_no` starts at 1; `page_size` is 1..=200.
+    pub async fn list_keys(&self, page_no: u32, page_size: u32) -> Result<KeyPage> {
+        if page_no == 0 {
+            return Err(Error::invalid_input("page_no", "must be 1 or more"));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(Error::invalid_input(
+                "page_size",
+                format!("must be from 1 to {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let mut url = self.url(&["keys"]);
+        // Fixed order: the query is signed as sent, not sorted.
+        url.set_query(Some(&format!("pageNo={page_no}&pageSize={page_size}")));
+        let req = HttpRequest::new(Method::GET, url, "/keys");
+        self.send_data(req, &self.inner.signer).await
+    }
+
+    /// Every key of the account, reading the pages in turn (200 keys a page). Stops at the
+    /// last page the service announced, at an empty page, or after 10 000 pages.
+    pub async fn list_all_keys(&self) -> Result<Vec<KeyInfo>> {
+        let mut keys = Vec::new();
+        let mut last_page: Option<u64> = None;
+        for page_no in 1..=MAX_PAGES {
+            let page = self.list_keys(page_no, MAX_PAGE_SIZE).await?;
+            if page.keys.is_empty() {
+                break;
+            }
+            let short = page.keys.len() < MAX_PAGE_SIZE as usize;
+            keys.extend(page.keys);
+            // The first answer fixes the bound, so a list that grows meanwhile still ends.
+            let bound = *last_page.get_or_insert(page.total_page_no.unwrap_or(0));
+            let done = if bound > 0 {
+                u64::from(page_no) >= bound
+            } else {
+                short
+            };
+            if done {
+                break;
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Gets a new access token with a refresh token (`POST /keys/{keyTag}/access-token`,
+    /// authenticated by the refresh token in `x-ncp-ocapi-token`, not signed). `hours`
+    /// left out takes the service's default, 72.
+    pub async fn refresh_access_token(
+        &self,
+        key_tag: &str,
+        refresh_token: &SecretString,
+        hours: Option<TokenValidity>,
+    ) -> Result<AccessToken> {
+        if let Some(v) = hours {
+            v.check("access_token_hours")?;
+        }
+        let body = RefreshBody {
+            access_token_hours: hours,
+        };
+        let req = self
+            .request(
+                Method::POST,
+                key_tag,
+                "access-token",
+                "/keys/{keyTag}/access-token",
+            )?
+            .json(&body)?;
+        let req = with_token(req, refresh_token)?;
+        let data: AccessTokenData = self.send_data(req, &NoSigning).await?;
+        Ok(AccessToken::from_token(data.access_token))
+    }
+
+    /// Renews the token set with its refresh token (`PUT /keys/{keyTag}/token-set`,
+    /// authenticated by the refresh token, not signed). The old set is not revoked.
+    pub async fn renew_token_set(
+        &self,
+        key_tag: &str,
+        refresh_token: &SecretString,
+        options: TokenSetOptions,
+    ) -> Result<TokenSet> {
+        options.check()?;
+        let req = self
+            .request(
+                Method::PUT,
+                key_tag,
+                "token-set",
+                "/keys/{keyTag}/token-set",
+            )?
+            .json(&options)?;
+        let req = with_token(req, refresh_token)?;
+        let data: TokenSetData = self.send_data(req, &NoSigning).await?;
+        Ok(TokenSet::from_tokens(data.access_token, data.refresh_token))
+    }
+
+    /// A cache that keeps an access token for the key fresh: it creates a token set on
+    /// first use, refreshes the access token with the refresh token ahead of expiry, and
+    /// creates a new set when the refresh token itself is about to expire. See
+    /// [`KmsTokenSource`].
+    pub fn token_source(
+        &self,
+        key_tag: &str,
+        options: TokenSetOptions,
+    ) -> Result<TokenCache<KmsTokenSource>> {
+        Ok(KmsTokenSource::new(self.clone(), key_tag, options)?.into_cache())
+    }
+
+    /// `…/kms/v1/keys/{keyTag}/{action}` with the key tag as one encoded segment.
+    fn request(
+        &self,
+        method: Method,
+        key_tag: &str,
+        action: &str,
+        template: &'static str,
+    ) -> Result<HttpRequest> {
+        let tag = path_segment("key_tag", key_tag)?;
+        Ok(HttpRequest::new(
+            method,
+            self.url(&["keys", &tag, action]),
+            template,
+        ))
+    }
+
+    fn generator_request(&self, method: Method, key_tag: &str) -> Result<HttpRequest> {
+        self.request(
+            method,
+            key_tag,
+            "token-generator",
+            "/keys/{keyTag}/token-generator",
+        )
+    }
+
+    /// The base URL with already-encoded segments appended, its own path kept as prefix.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        let mut path = url.path().trim_end_matches('/').to_owned();
+        for s in segments {
+            path.push('/');
+            path.push_str(s);
+        }
+        url.set_path(&path);
+        url
+    }
+
+    async fn send(&self, req: HttpRequest, signer: &dyn Signer) -> Result<HttpResponse> {
+        let t = &self.inner.transport;
+        let resp = t.send(req, signer, Some(error::is_time_refusal)).await?;
+        if !resp.is_success() {
+            return Err(error::from_response(&resp, t.clock().now()));
+        }
+        error::check_success(&resp)?;
+        Ok(resp)
+    }
+
+    async fn send_data<T: DeserializeOwned>(
+        &self,
+        req: HttpRequest,
+        signer: &dyn Signer,
+    ) -> Result<T> {
+        let resp = self.send(req, signer).await?;
+        let envelope: Envelope<T> = resp.json()?;
+        envelope
+            .data
+            .ok_or_else(|| Error::decode(resp.status, "the answer has no `data`"))
+    }
+
+    async fn send_unit(&self, req: HttpRequest) -> Result<()> {
+        self.send(req, &self.inner.signer).await.map(drop)
+    }
+}
+
+fn with_token(req: HttpRequest, refresh_token: &SecretString) -> Result<HttpRequest> {
+    if refresh_token.is_empty() {
+        return Err(Error::invalid_input("refresh_token", "must not be empty"));
+    }
+    req.secret_header(
+        HeaderName::from_static(TOKEN_HEADER),
+        refresh_token,
+        "refresh_token",
+    )
+}
