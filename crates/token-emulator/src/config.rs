@@ -243,10 +243,12 @@ impl Config {
     /// assert!(e.to_string().contains("keyz"));
     /// ```
     pub fn from_toml_str(text: &str) -> Result<Self, Error> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let config: Self = toml::from_str(text).map_err(|e| Error::Config {
             path: None,
             message: e.to_string(),
-        })
+        })?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Reads and parses a TOML file.
@@ -256,9 +258,66 @@ impl Config {
             path: Some(path.to_owned()),
             message: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| Error::Config {
+        let config: Self = toml::from_str(&text).map_err(|e| Error::Config {
             path: Some(path.to_owned()),
             message: e.to_string(),
+        })?;
+        config.validate().map_err(|e| match e {
+            Error::Config { message, .. } => Error::Config {
+                path: Some(path.to_owned()),
+                message,
+            },
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// Refuses empty ids and ids declared twice (which would otherwise shadow each other
+    /// silently). [`EmulatorBuilder::start`](crate::EmulatorBuilder::start) calls it too.
+    pub fn validate(&self) -> Result<(), Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut check = |table: &str, field: &str, value: &str| {
+            if value.is_empty() {
+                return Err(format!("{table}: `{field}` must not be empty"));
+            }
+            if !seen.insert((table.to_owned(), value.to_owned())) {
+                return Err(format!("{table}: `{field}` {value:?} is declared twice"));
+            }
+            Ok(())
+        };
+        let result = (|| {
+            for a in &self.ncp.accounts {
+                check("ncp.accounts", "access_key", &a.access_key)?;
+            }
+            for k in &self.ncp.keys {
+                check("ncp.keys", "key_tag", &k.key_tag)?;
+            }
+            for a in &self.huawei.accounts {
+                check("huawei.accounts", "ak", &a.ak)?;
+            }
+            for s in &self.huawei.identity_stores {
+                check("huawei.identity_stores", "id", &s.id)?;
+                for t in &s.tenants {
+                    check(
+                        &format!("huawei.identity_stores {:?} tenants", s.id),
+                        "tenant",
+                        t,
+                    )?;
+                }
+            }
+            for d in &self.cloudforet.domains {
+                check("cloudforet.domains", "domain_id", &d.domain_id)?;
+                check("cloudforet.domains names", "name", &d.name)?;
+                for u in &d.users {
+                    let table = format!("cloudforet.domains {:?} users", d.domain_id);
+                    check(&table, "user_id", &u.user_id)?;
+                }
+            }
+            Ok(())
+        })();
+        result.map_err(|message| Error::Config {
+            path: None,
+            message,
         })
     }
 
@@ -396,12 +455,29 @@ mfa = { type = "OTP", code = "654321" }
     fn unknown_keys_are_named() {
         for (text, key) in [
             ("[nccp]\n", "nccp"),
-            ("[[ncp.keys]]\nkey_tag = \"k\"\ngenerator = true\n", "generator"),
-            ("[[cloudforet.domains]]\ndomain_id = \"d\"\nname = \"n\"\nworkspace = []\n", "workspace"),
+            (
+                "[[ncp.keys]]\nkey_tag = \"k\"\ngenerator = true\n",
+                "generator",
+            ),
+            (
+                "[[cloudforet.domains]]\ndomain_id = \"d\"\nname = \"n\"\nworkspace = []\n",
+                "workspace",
+            ),
         ] {
             let e = Config::from_toml_str(text).unwrap_err().to_string();
             assert!(e.contains(key), "{e}");
         }
+    }
+
+    #[test]
+    fn duplicate_and_empty_ids_are_refused() {
+        let twice = "[[ncp.keys]]\nkey_tag = \"k\"\n[[ncp.keys]]\nkey_tag = \"k\"\n";
+        let e = Config::from_toml_str(twice).unwrap_err().to_string();
+        assert!(e.contains("declared twice") && e.contains("key_tag"), "{e}");
+        let empty = "[[huawei.identity_stores]]\nid = \"\"\n";
+        let e = Config::from_toml_str(empty).unwrap_err().to_string();
+        assert!(e.contains("must not be empty"), "{e}");
+        Config::demo().validate().unwrap();
     }
 
     #[test]

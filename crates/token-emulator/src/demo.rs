@@ -16,7 +16,7 @@ pub const HUAWEI_AK: &str = "HWDEMOAK0000000000001";
 /// Huawei secret key (SK) of the demo account.
 pub const HUAWEI_SK: &str = "huawei-demo-secret-key-0001";
 /// Huawei project id both demo accounts are scoped to.
-pub const HUAWEI_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+pub const HUAWEI_PROJECT_ID: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 /// Access key of the demo temporary (STS) account: requests must carry and sign
 /// [`HUAWEI_STS_SECURITY_TOKEN`].
 pub const HUAWEI_STS_AK: &str = "HWDEMOSTSAK000000001";
@@ -48,4 +48,4 @@ pub const CLOUDFORET_MFA_USER_ID: &str = "mfa@example.com";
 /// Password of [`CLOUDFORET_MFA_USER_ID`].
 pub const CLOUDFORET_MFA_PASSWORD: &str = "demo-mfa-password";
 /// The MFA code the emulator "sends" to [`CLOUDFORET_MFA_USER_ID`].
-pub const CLOUDFORET_MFA_CODE: &str = "123456";
+pub const CLOUDFORET_MFA_CODE: &str = "246802";

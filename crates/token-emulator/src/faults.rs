@@ -206,7 +206,10 @@ mod tests {
         q.push(Fault::malformed_body().on(ServicePrefix::Cloudforet));
         q.push(Fault::status(429).on(ServicePrefix::Ncp));
         assert_eq!(q.pending(), 4);
-        assert_eq!(q.take("/identity/token/issue"), Some(FaultKind::MalformedBody));
+        assert_eq!(
+            q.take("/identity/token/issue"),
+            Some(FaultKind::MalformedBody)
+        );
         assert_eq!(q.take("/identity/token/issue"), None);
         for expected in [503, 503, 429] {
             match q.take("/kms/v1/keys") {

@@ -85,10 +85,18 @@ pub(crate) fn random_hex(len: usize) -> String {
         .collect()
 }
 
-/// A random UUID-shaped id (8-4-4-4-12 hex).
+/// A random version-4 UUID (8-4-4-4-12 hex).
 pub(crate) fn random_uuid() -> String {
     let h = random_hex(32);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    let variant = ["8", "9", "a", "b"][fastrand::usize(..4)];
+    format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..]
+    )
 }
 
 #[cfg(test)]
@@ -118,5 +126,6 @@ mod tests {
         let id = random_uuid();
         assert_eq!(id.len(), 36);
         assert_eq!(id.matches('-').count(), 4);
+        assert_eq!(&id[14..15], "4", "{id}");
     }
 }

@@ -1,0 +1,417 @@
+//! [`IdentityStoreClientBuilder`]: where the client's configuration is checked.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use token_common::credentials::{
+    CredentialsChain, Environment, HuaweiCredentials, HuaweiEnvironment, HuaweiProfile,
+    HuaweiScope, ProvideCredentials, StaticCredentials,
+};
+use token_common::signing::HuaweiSigner;
+use token_common::transport::check_endpoint;
+use token_common::{Error, Result, Transport};
+
+use crate::client::{IdentityStoreClient, Inner};
+use crate::region;
+
+/// The user agent sent by the default transport.
+const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Builds an [`IdentityStoreClient`]; every setting is checked at [`build`](Self::build).
+///
+/// Where requests go, in order: [`endpoint`](Self::endpoint) when given; else the region's
+/// official override variable `HUAWEICLOUD_SDK_REGION_IDENTITYCENTERSTORE_<REGION>` when
+/// set; else `https://identitystore.{region}.myhuaweicloud.com`.
+///
+/// Credentials come from [`credentials`](Self::credentials) or
+/// [`credentials_provider`](Self::credentials_provider); by default from the environment
+/// (`HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN`,
+/// `HUAWEICLOUD_SDK_PROJECT_ID`), then the `[basic]` section of
+/// `~/.huaweicloud/credentials`. They are read once, at `build`.
+#[must_use]
+pub struct IdentityStoreClientBuilder {
+    region: Option<(String, bool)>,
+    endpoint: Option<String>,
+    credentials: Option<Box<dyn ProvideCredentials<HuaweiCredentials>>>,
+    project_id: Option<String>,
+    environment: Environment,
+    timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+    allow_insecure_http: bool,
+    transport: Option<Transport>,
+}
+
+impl fmt::Debug for IdentityStoreClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityStoreClientBuilder")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &self.credentials)
+            .field("project_id", &self.project_id)
+            .field("environment", &self.environment)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("transport", &self.transport.is_some())
+            .finish()
+    }
+}
+
+impl Default for IdentityStoreClientBuilder {
+    fn default() -> Self {
+        Self {
+            region: None,
+            endpoint: None,
+            credentials: None,
+            project_id: None,
+            environment: Environment::process(),
+            timeout: None,
+            max_attempts: None,
+            allow_insecure_http: false,
+            transport: None,
+        }
+    }
+}
+
+impl IdentityStoreClientBuilder {
+    /// The region, e.g. `cn-north-4`; it must be one of [`KNOWN_REGIONS`](crate::KNOWN_REGIONS)
+    /// (use [`custom_region`](Self::custom_region) for one added since).
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some((region.to_owned(), false));
+        self
+    }
+
+    /// A region this crate does not know yet: used as given (lower-case letters, digits
+    /// and `-`) in `https://identitystore.{region}.myhuaweicloud.com`.
+    pub fn custom_region(mut self, region: &str) -> Self {
+        self.region = Some((region.to_owned(), true));
+        self
+    }
+
+    /// Sends requests to this base URL instead (an emulator, a proxy, a private endpoint).
+    /// It must be `https://`, or `http://` to a loopback host, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http). Wins over the region.
+    pub fn endpoint(mut self, url: &str) -> Self {
+        self.endpoint = Some(url.to_owned());
+        self
+    }
+
+    /// Signs with these credentials.
+    pub fn credentials(mut self, credentials: HuaweiCredentials) -> Self {
+        self.credentials = Some(Box::new(StaticCredentials::new(credentials)));
+        self
+    }
+
+    /// Reads credentials from this provider (at `build`).
+    pub fn credentials_provider(
+        mut self,
+        provider: impl ProvideCredentials<HuaweiCredentials> + 'static,
+    ) -> Self {
+        self.credentials = Some(Box::new(provider));
+        self
+    }
+
+    /// The project id sent as `X-Project-Id`, overriding the credentials' one.
+    pub fn project_id(mut self, project_id: &str) -> Self {
+        self.project_id = Some(project_id.to_owned());
+        self
+    }
+
+    /// Reads environment variables (the endpoint override and, for the default
+    /// credentials, `HUAWEICLOUD_SDK_*` and `HOME`) from `env` instead of the process
+    /// environment.
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.environment = env;
+        self
+    }
+
+    /// Time allowed for one attempt (default 30 s). Ignored with [`transport`](Self::transport).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Attempts in all, the first included (default 3). Ignored with
+    /// [`transport`](Self::transport).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n);
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback (default: refused).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Sends through a prebuilt transport (say, with an injected clock or HTTP client);
+    /// its own settings then replace `timeout` and `max_attempts`.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Checks the settings, reads the credentials and builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the setting at fault (`region`, `custom_region`,
+    /// `endpoint`, `project_id`, `timeout`, …), or [`Error::Credentials`] when no
+    /// credentials are found or a source is malformed.
+    pub fn build(self) -> Result<IdentityStoreClient> {
+        let transport = match self.transport {
+            Some(t) => t,
+            None => {
+                let mut b = Transport::builder()
+                    .user_agent(USER_AGENT)
+                    .allow_insecure_http(self.allow_insecure_http);
+                if let Some(t) = self.timeout {
+                    if t.is_zero() {
+                        return Err(Error::invalid_input("timeout", "must be longer than zero"));
+                    }
+                    b = b.attempt_timeout(t);
+                }
+                if let Some(n) = self.max_attempts {
+                    b = b.max_attempts(n);
+                }
+                b.build()?
+            }
+        };
+        let allow_http = self.allow_insecure_http || transport.config().allow_insecure_http;
+
+        let (endpoint, field) =
+            match (&self.endpoint, &self.region) {
+                (Some(url), _) => (url.clone(), "endpoint".to_owned()),
+                (None, Some((name, custom))) => {
+                    if *custom {
+                        region::check_custom(name)?;
+                    } else {
+                        region::check_known(name)?;
+                    }
+                    region::resolve(name, &self.environment)
+                }
+                (None, None) => return Err(Error::invalid_input(
+                    "region",
+                    "give a region with `.region(\"cn-north-4\")` or a URL with `.endpoint(..)`",
+                )),
+            };
+        let endpoint = parse_endpoint(&endpoint, &field, allow_http)?;
+
+        let provider: Box<dyn ProvideCredentials<HuaweiCredentials>> = match self.credentials {
+            Some(p) => p,
+            None => Box::new(
+                CredentialsChain::new()
+                    .with(HuaweiEnvironment::with_environment(
+                        self.environment.clone(),
+                    ))
+                    .with(HuaweiProfile::new().with_environment(self.environment.clone())),
+            ),
+        };
+        let credentials = provider.provide()?;
+        let project_id = match self.project_id.as_deref().or(credentials.project_id()) {
+            Some(id) if !id.trim().is_empty() => id.to_owned(),
+            _ => {
+                return Err(Error::invalid_input(
+                    "project_id",
+                    "no project id: set HUAWEICLOUD_SDK_PROJECT_ID, `project_id` in the \
+                     [basic] section of ~/.huaweicloud/credentials, or call `.project_id(..)`",
+                ))
+            }
+        };
+        let signer = HuaweiSigner::new(&credentials, HuaweiScope::Project(project_id.clone()))?;
+        Ok(IdentityStoreClient {
+            inner: Arc::new(Inner {
+                endpoint,
+                project_id,
+                signer,
+                transport,
+            }),
+        })
+    }
+}
+
+/// Parses and checks an endpoint; the result has no trailing `/`, so paths append to it.
+fn parse_endpoint(text: &str, field: &str, allow_http: bool) -> Result<String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| Error::invalid_input(field, format!("is not a valid URL: {e}")))?;
+    check_endpoint(field, &url, allow_http)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_input(
+            field,
+            "must not carry a query or a fragment",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> HuaweiCredentials {
+        HuaweiCredentials::new("AK", "SK").with_project_id("p-1")
+    }
+
+    fn empty_env() -> Environment {
+        Environment::from_pairs::<&str, &str>([])
+    }
+
+    #[test]
+    fn region_gives_public_endpoint() {
+        let c = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .credentials(creds())
+            .environment(empty_env())
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.endpoint(),
+            "https://identitystore.cn-north-4.myhuaweicloud.com"
+        );
+        assert_eq!(c.project_id(), "p-1");
+    }
+
+    #[test]
+    fn unknown_region_is_refused_but_custom_region_works() {
+        let e = IdentityStoreClient::builder()
+            .region("eu-west-101")
+            .credentials(creds())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("region"));
+        assert!(e.to_string().contains("custom_region"));
+        let c = IdentityStoreClient::builder()
+            .custom_region("eu-west-101")
+            .credentials(creds())
+            .environment(empty_env())
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.endpoint(),
+            "https://identitystore.eu-west-101.myhuaweicloud.com"
+        );
+    }
+
+    #[test]
+    fn override_variable_then_explicit_endpoint() {
+        let env = Environment::from_pairs([(
+            "HUAWEICLOUD_SDK_REGION_IDENTITYCENTERSTORE_CN_EAST_3",
+            "https://ids.internal.example.com/",
+        )]);
+        let c = IdentityStoreClient::builder()
+            .region("cn-east-3")
+            .credentials(creds())
+            .environment(env.clone())
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "https://ids.internal.example.com");
+        let c = IdentityStoreClient::builder()
+            .region("cn-east-3")
+            .endpoint("http://127.0.0.1:9/base/")
+            .credentials(creds())
+            .environment(env)
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:9/base");
+    }
+
+    #[test]
+    fn bad_override_variable_is_named() {
+        let env = Environment::from_pairs([(
+            "HUAWEICLOUD_SDK_REGION_IDENTITYCENTERSTORE_CN_NORTH_4",
+            "http://ids.example.com",
+        )]);
+        let e = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .credentials(creds())
+            .environment(env)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e.field(),
+            Some("HUAWEICLOUD_SDK_REGION_IDENTITYCENTERSTORE_CN_NORTH_4")
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        let b = || {
+            IdentityStoreClient::builder()
+                .endpoint("http://ids.example.com")
+                .credentials(creds())
+        };
+        assert_eq!(b().build().unwrap_err().field(), Some("endpoint"));
+        assert!(b().allow_insecure_http(true).build().is_ok());
+        let e = IdentityStoreClient::builder()
+            .endpoint("https://x.example.com/?a=b")
+            .credentials(creds())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("endpoint"));
+    }
+
+    #[test]
+    fn neither_region_nor_endpoint_is_refused() {
+        let e = IdentityStoreClient::builder()
+            .credentials(creds())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("region"));
+    }
+
+    #[test]
+    fn missing_project_id_names_the_variable() {
+        let e = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .credentials(HuaweiCredentials::new("AK", "SK"))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("project_id"));
+        assert!(e.to_string().contains("HUAWEICLOUD_SDK_PROJECT_ID"));
+    }
+
+    #[test]
+    fn builder_project_id_overrides_credentials() {
+        let c = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .credentials(creds())
+            .project_id("p-2")
+            .environment(empty_env())
+            .build()
+            .unwrap();
+        assert_eq!(c.project_id(), "p-2");
+    }
+
+    #[test]
+    fn default_credentials_come_from_the_given_environment() {
+        let env = Environment::from_pairs([
+            ("HUAWEICLOUD_SDK_AK", "AK-env"),
+            ("HUAWEICLOUD_SDK_SK", "SK-env"),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", "p-env"),
+        ]);
+        let c = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .environment(env)
+            .build()
+            .unwrap();
+        assert_eq!(c.project_id(), "p-env");
+
+        let e = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .environment(empty_env())
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn zero_timeout_is_refused() {
+        let e = IdentityStoreClient::builder()
+            .region("cn-north-4")
+            .credentials(creds())
+            .timeout(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("timeout"));
+    }
+}

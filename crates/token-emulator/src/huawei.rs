@@ -1,0 +1,396 @@
+//! Huawei IdentityCenterStore calls under `/v1/identity-stores` (FACTS.md §2).
+//!
+//! Every request is verified the way the API Gateway does: the `SDK-HMAC-SHA256` signature
+//! is recomputed from the request as received (wire path, query, the headers listed in
+//! `SignedHeaders`, the body), with token-common's stage functions; `X-Sdk-Date` must be
+//! within 15 minutes; a temporary credential's `X-Security-Token` must be present, signed
+//! and equal; `X-Project-Id` must be the credential's project.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Map, Value};
+use token_common::clock::{unix_millis, unix_seconds};
+use token_common::signing::huawei::{
+    canonical_query_from_raw, canonical_request, canonical_uri, parse_sdk_date, payload_hash,
+    signature, string_to_sign, ALGORITHM, CONTENT_SHA256_HEADER, DATE_HEADER, PROJECT_ID_HEADER,
+    SECURITY_TOKEN_HEADER, UNSIGNED_PAYLOAD,
+};
+use token_common::SecretString;
+
+use crate::config::HuaweiConfig;
+use crate::jwt::{self, random_uuid, JwtKey};
+use crate::server::{empty, json, AppState, Incoming, Reply};
+
+/// The gateway refuses an `X-Sdk-Date` farther than this from its clock.
+const DATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// SCIM bearer tokens live one year (the documented example: 1754278569275 → 1785814569000).
+const BEARER_TOKEN_LIFETIME_SECS: u64 = 365 * 24 * 3600;
+const NOT_FOUND_CODE: &str = "IdentityStore.0404";
+
+/// Huawei accounts, identity stores, tenants and their bearer tokens.
+#[derive(Debug)]
+pub(crate) struct HuaweiState {
+    accounts: HashMap<String, Account>,
+    stores: Mutex<HashMap<String, Vec<Tenant>>>,
+    jwt_key: JwtKey,
+}
+
+#[derive(Debug)]
+struct Account {
+    sk: SecretString,
+    project_id: String,
+    security_token: Option<SecretString>,
+}
+
+#[derive(Debug)]
+struct Tenant {
+    id: String,
+    created_ms: u64,
+    tokens: Vec<BearerToken>,
+}
+
+#[derive(Debug)]
+struct BearerToken {
+    id: String,
+    created_ms: u64,
+    expires_ms: u64,
+}
+
+impl HuaweiState {
+    pub(crate) fn new(config: &HuaweiConfig, now: SystemTime) -> Self {
+        let now_ms = unix_millis(now);
+        let accounts = config
+            .accounts
+            .iter()
+            .map(|a| {
+                let account = Account {
+                    sk: a.sk.clone(),
+                    project_id: a.project_id.clone(),
+                    security_token: a.security_token.clone(),
+                };
+                (a.ak.clone(), account)
+            })
+            .collect();
+        let stores = config
+            .identity_stores
+            .iter()
+            .map(|s| {
+                let tenants = s
+                    .tenants
+                    .iter()
+                    .map(|id| Tenant {
+                        id: id.clone(),
+                        created_ms: now_ms,
+                        tokens: Vec::new(),
+                    })
+                    .collect();
+                (s.id.clone(), tenants)
+            })
+            .collect();
+        Self {
+            accounts,
+            stores: Mutex::new(stores),
+            jwt_key: JwtKey::random(),
+        }
+    }
+
+    fn stores(&self) -> MutexGuard<'_, HashMap<String, Vec<Tenant>>> {
+        self.stores.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Answers one request under `/v1/identity-stores`.
+pub(crate) fn handle(state: &AppState, inc: &Incoming) -> Reply {
+    match respond(state, inc) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+enum Call<'a> {
+    CreateToken(&'a str, &'a str),
+    ListTokens(&'a str, &'a str),
+    DeleteToken(&'a str, &'a str, &'a str),
+    CreateTenant(&'a str),
+    ListTenants(&'a str),
+    DeleteTenant(&'a str, &'a str),
+}
+
+fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
+    let segments = inc.segments("/v1/identity-stores/").unwrap_or_default();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = &inc.method;
+    let call = match segs.as_slice() {
+        [s, "tenant", t, "bearer-token"] if m == Method::POST => Call::CreateToken(s, t),
+        [s, "tenant", t, "bearer-token"] if m == Method::GET => Call::ListTokens(s, t),
+        [s, "tenant", t, "bearer-token", id] if m == Method::DELETE => Call::DeleteToken(s, t, id),
+        [s, "provision-tenant"] if m == Method::POST => Call::CreateTenant(s),
+        [s, "provision-tenant"] if m == Method::GET => Call::ListTenants(s),
+        [s, "tenant", t] if m == Method::DELETE => Call::DeleteTenant(s, t),
+        _ => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "APIGW.0101",
+                "The API does not exist or has not been published in the environment.",
+                inc,
+            ))
+        }
+    };
+    authenticate(state, inc)?;
+    let now_ms = unix_millis(state.clock.now());
+    let mut stores = state.huawei.stores();
+    match call {
+        Call::CreateToken(s, t) => {
+            let tenant = find_tenant(&mut stores, s, t, inc)?;
+            let token_id = random_uuid();
+            let created_ms = now_ms;
+            let expires_ms = (created_ms / 1000 + BEARER_TOKEN_LIFETIME_SECS) * 1000;
+            let mut claims = Map::new();
+            claims.insert("iss".into(), json!("identitystore-emulator"));
+            claims.insert("sub".into(), json!(t));
+            claims.insert("jti".into(), json!(token_id));
+            claims.insert("iat".into(), json!(unix_seconds(state.clock.now())));
+            claims.insert("exp".into(), json!(expires_ms / 1000));
+            let token = jwt::encode(&claims, &state.huawei.jwt_key);
+            tenant.tokens.push(BearerToken {
+                id: token_id.clone(),
+                created_ms,
+                expires_ms,
+            });
+            Ok(json(
+                StatusCode::CREATED,
+                json!({"creation_time": created_ms, "expiration_time": expires_ms,
+                       "token": token, "token_id": token_id}),
+            ))
+        }
+        Call::ListTokens(s, t) => {
+            let tenant = find_tenant(&mut stores, s, t, inc)?;
+            let list: Vec<Value> = tenant
+                .tokens
+                .iter()
+                .map(|b| json!({"creation_time": b.created_ms, "expiration_time": b.expires_ms, "token_id": b.id}))
+                .collect();
+            Ok(json(StatusCode::OK, json!({ "bearer_tokens": list })))
+        }
+        Call::DeleteToken(s, t, id) => {
+            let tenant = find_tenant(&mut stores, s, t, inc)?;
+            let before = tenant.tokens.len();
+            tenant.tokens.retain(|b| b.id != id);
+            if tenant.tokens.len() == before {
+                return Err(not_found("bearer token", id, inc));
+            }
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        Call::CreateTenant(s) => {
+            let tenants = find_store(&mut stores, s, inc)?;
+            let id = random_uuid();
+            let answer = tenant_json(&id, now_ms);
+            tenants.push(Tenant {
+                id,
+                created_ms: now_ms,
+                tokens: Vec::new(),
+            });
+            Ok(json(StatusCode::CREATED, answer))
+        }
+        Call::ListTenants(s) => {
+            let tenants = find_store(&mut stores, s, inc)?;
+            let list: Vec<Value> = tenants
+                .iter()
+                .map(|t| tenant_json(&t.id, t.created_ms))
+                .collect();
+            Ok(json(
+                StatusCode::OK,
+                json!({ "provisioning_tenants": list }),
+            ))
+        }
+        Call::DeleteTenant(s, t) => {
+            let tenants = find_store(&mut stores, s, inc)?;
+            let before = tenants.len();
+            tenants.retain(|x| x.id != t);
+            if tenants.len() == before {
+                return Err(not_found("provisioning tenant", t, inc));
+            }
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+    }
+}
+
+fn tenant_json(id: &str, created_ms: u64) -> Value {
+    json!({
+        "creation_time": created_ms,
+        "scim_endpoint": format!("https://scim.cn-north-4.myhuaweicloud.com/{id}/scim/v2"),
+        "tenant_id": id,
+    })
+}
+
+fn find_store<'a>(
+    stores: &'a mut HashMap<String, Vec<Tenant>>,
+    store: &str,
+    inc: &Incoming,
+) -> Result<&'a mut Vec<Tenant>, Reply> {
+    stores
+        .get_mut(store)
+        .ok_or_else(|| not_found("identity store", store, inc))
+}
+
+fn find_tenant<'a>(
+    stores: &'a mut HashMap<String, Vec<Tenant>>,
+    store: &str,
+    tenant: &str,
+    inc: &Incoming,
+) -> Result<&'a mut Tenant, Reply> {
+    find_store(stores, store, inc)?
+        .iter_mut()
+        .find(|t| t.id == tenant)
+        .ok_or_else(|| not_found("provisioning tenant", tenant, inc))
+}
+
+/// Verifies the request's AK/SK signature, date window, security token and project.
+fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
+    let refuse = |why: &str| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "APIGW.0301",
+            &format!("Incorrect IAM authentication information: {why}"),
+            inc,
+        )
+    };
+    let auth = inc
+        .header("authorization")
+        .ok_or_else(|| refuse("Authorization header not found"))?;
+    let fields = auth
+        .strip_prefix(ALGORITHM)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .ok_or_else(|| refuse("unsupported signing algorithm"))?;
+    let (mut ak, mut signed, mut given) = (None, None, None);
+    for field in fields.split(',').map(str::trim) {
+        if let Some(v) = field.strip_prefix("Access=") {
+            ak = Some(v);
+        } else if let Some(v) = field.strip_prefix("SignedHeaders=") {
+            signed = Some(v);
+        } else if let Some(v) = field.strip_prefix("Signature=") {
+            given = Some(v);
+        }
+    }
+    let (Some(ak), Some(signed), Some(given)) = (ak, signed, given) else {
+        return Err(refuse("malformed Authorization header"));
+    };
+    let account = state
+        .huawei
+        .accounts
+        .get(ak)
+        .ok_or_else(|| refuse("the access key does not exist"))?;
+    let sdk_date = inc
+        .header(DATE_HEADER)
+        .ok_or_else(|| refuse("X-Sdk-Date header not found"))?;
+    let date = parse_sdk_date(sdk_date).ok_or_else(|| refuse("malformed X-Sdk-Date"))?;
+    let now = state.clock.now();
+    let off = now
+        .duration_since(date)
+        .or_else(|_| date.duration_since(now))
+        .unwrap_or_default();
+    if off > DATE_WINDOW {
+        return Err(refuse(
+            "signature expired (X-Sdk-Date is more than 15 minutes from the server time)",
+        ));
+    }
+    let names: Vec<&str> = signed.split(';').collect();
+    if !names.contains(&DATE_HEADER) {
+        return Err(refuse(
+            "verify aksk signature fail (X-Sdk-Date is not signed)",
+        ));
+    }
+    match (&account.security_token, inc.header(SECURITY_TOKEN_HEADER)) {
+        (Some(_), None) => {
+            return Err(refuse(
+                "security token is required for temporary credentials",
+            ))
+        }
+        (Some(_), Some(_)) if !names.contains(&SECURITY_TOKEN_HEADER) => {
+            return Err(refuse("X-Security-Token must be signed"))
+        }
+        (Some(expected), Some(sent))
+            if !ct_eq(expected.expose_secret().as_bytes(), sent.as_bytes()) =>
+        {
+            return Err(refuse("invalid security token"))
+        }
+        (None, Some(_)) => return Err(refuse("invalid security token")),
+        _ => {}
+    }
+    let mut pairs = Vec::with_capacity(names.len());
+    for name in &names {
+        let value = inc
+            .header(name)
+            .ok_or_else(|| refuse("verify aksk signature fail (a signed header is missing)"))?;
+        pairs.push((*name, value));
+    }
+    let payload = if inc.header(CONTENT_SHA256_HEADER) == Some(UNSIGNED_PAYLOAD) {
+        UNSIGNED_PAYLOAD.to_owned()
+    } else {
+        payload_hash(inc.header("content-type"), Some(&inc.body))
+    };
+    let query = inc
+        .query
+        .as_deref()
+        .map(canonical_query_from_raw)
+        .unwrap_or_default();
+    let canonical = canonical_request(
+        inc.method.as_str(),
+        &canonical_uri(&inc.path),
+        &query,
+        &pairs,
+        &payload,
+    );
+    let expected = signature(&account.sk, &string_to_sign(sdk_date, &canonical.text));
+    if canonical.signed_headers != signed || !ct_eq(expected.as_bytes(), given.as_bytes()) {
+        return Err(refuse("verify aksk signature fail"));
+    }
+    if inc.header(PROJECT_ID_HEADER) != Some(account.project_id.as_str()) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "APIGW.0302",
+            "The IAM user is not authorized to access the API: X-Project-Id does not match the credential's project.",
+            inc,
+        ));
+    }
+    Ok(())
+}
+
+/// Compares without stopping at the first difference.
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn not_found(what: &str, id: &str, inc: &Incoming) -> Reply {
+    error(
+        StatusCode::NOT_FOUND,
+        NOT_FOUND_CODE,
+        &format!("The {what} does not exist: {id}"),
+        inc,
+    )
+}
+
+fn error(status: StatusCode, code: &str, msg: &str, inc: &Incoming) -> Reply {
+    json(
+        status,
+        json!({"error_code": code, "error_msg": msg, "request_id": inc.request_id}),
+    )
+}
+
+/// The gateway's answer for an injected status.
+pub(crate) fn error_for_status(status: StatusCode, request_id: &str) -> Reply {
+    let code = match status.as_u16() {
+        429 => "APIGW.0308".to_owned(),
+        s => format!("APIGW.{s:04}"),
+    };
+    let msg = format!(
+        "{} (injected by token-emulator)",
+        status.canonical_reason().unwrap_or("error")
+    );
+    json(
+        status,
+        json!({"error_code": code, "error_msg": msg, "request_id": request_id}),
+    )
+}

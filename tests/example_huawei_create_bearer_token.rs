@@ -1,0 +1,367 @@
+//! The `huawei_create_bearer_token` example against a mock server: its command-line
+//! contract (DESIGN.md) — credentials from the environment or the profile file, one JSON
+//! object on stdout, one line on stderr, exit codes 0 / 1 / 2 — and the signed request it
+//! sends.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use token_common::signing::huawei::{
+    authorization, canonical_query_from_raw, canonical_request, canonical_uri, payload_hash,
+    signature, string_to_sign,
+};
+use token_common::SecretString;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const AK: &str = "AKEXAMPLE-CLI-0001";
+const SK: &str = "SK-cli-secret-0123456789abcdef";
+const PROJECT_ID: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const SECURITY_TOKEN: &str = "cli-security-token+/=";
+const STORE: &str = "d-1234567890";
+const TENANT: &str = "e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e";
+const TOKEN: &str = "scim-token-value-from-cli-test";
+const BEARER_PATH: &str =
+    "/v1/identity-stores/d-1234567890/tenant/e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e/bearer-token";
+
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let path = dir.join(format!(
+        "huawei_create_bearer_token{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it; with a target filter, run \
+         `cargo build --example huawei_create_bearer_token` first",
+        path.display()
+    );
+    path
+}
+
+/// A fresh, empty home directory.
+fn temp_home() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "huawei-example-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the example with only `env` (and HOME) set, off the async runtime so the mock
+/// server keeps serving.
+async fn run(args: &[&str], env: &[(&str, &str)], home: PathBuf) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(example())
+            .args(&args)
+            .env_clear()
+            .envs(env)
+            .env("HOME", &home)
+            .output()
+            .expect("the example runs")
+    })
+    .await
+    .unwrap()
+}
+
+fn env_credentials() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("HUAWEICLOUD_SDK_AK", AK),
+        ("HUAWEICLOUD_SDK_SK", SK),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT_ID),
+    ]
+}
+
+async fn token_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(BEARER_PATH))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(
+            format!(
+                r#"{{"creation_time":1754278569275.0,"expiration_time":1785814569275.0,"token":"{TOKEN}","token_id":"tok-1"}}"#
+            ),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn header<'a>(req: &'a wiremock::Request, name: &str) -> &'a str {
+    req.headers
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .to_str()
+        .unwrap()
+}
+
+/// Recomputes the Authorization header from the request as received and compares.
+fn assert_signed(req: &wiremock::Request, expected_signed: &str) {
+    let auth = header(req, "authorization");
+    let signed = auth
+        .split(", ")
+        .find_map(|p| p.strip_prefix("SignedHeaders="))
+        .unwrap();
+    assert_eq!(signed, expected_signed);
+    let pairs: Vec<(&str, &str)> = signed.split(';').map(|n| (n, header(req, n))).collect();
+    let canonical = canonical_request(
+        req.method.as_str(),
+        &canonical_uri(req.url.path()),
+        &canonical_query_from_raw(req.url.query().unwrap_or("")),
+        &pairs,
+        &payload_hash(Some(header(req, "content-type")), Some(&req.body)),
+    );
+    let sts = string_to_sign(header(req, "x-sdk-date"), &canonical.text);
+    let want = authorization(
+        AK,
+        &canonical.signed_headers,
+        &signature(&SecretString::new(SK), &sts),
+    );
+    assert_eq!(auth, want);
+}
+
+fn stderr_line(out: &Output) -> String {
+    let text = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(text.trim_end().lines().count(), 1, "one line: {text}");
+    assert!(!text.contains(SK) && !text.contains(TOKEN) && !text.contains(SECURITY_TOKEN));
+    text
+}
+
+#[tokio::test]
+async fn prints_token_json_and_exits_0_with_env_credentials() {
+    let server = token_server().await;
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &server.uri(),
+            "--timeout",
+            "10",
+        ],
+        &env_credentials(),
+        temp_home(),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.trim_end().lines().count(),
+        1,
+        "one JSON object: {stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "token_id": "tok-1",
+            "token": TOKEN,
+            "creation_time": 1_754_278_569_275_i64,
+            "expiration_time": 1_785_814_569_275_i64,
+        })
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let req = &requests[0];
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(req.url.path(), BEARER_PATH);
+    assert_eq!(header(req, "x-project-id"), PROJECT_ID);
+    assert_eq!(header(req, "content-type"), "application/json");
+    assert!(req.headers.get("x-security-token").is_none());
+    assert_signed(req, "content-type;host;x-project-id;x-sdk-date");
+}
+
+#[tokio::test]
+async fn reads_the_profile_file_with_a_security_token() {
+    let server = token_server().await;
+    let home = temp_home();
+    std::fs::create_dir_all(home.join(".huaweicloud")).unwrap();
+    std::fs::write(
+        home.join(".huaweicloud").join("credentials"),
+        format!(
+            "[basic]\nak = {AK}\nsk = {SK}\nproject_id = {PROJECT_ID}\nsecurity_token = {SECURITY_TOKEN}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &server.uri(),
+        ],
+        &[],
+        home,
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["token"], TOKEN);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(header(&requests[0], "x-security-token"), SECURITY_TOKEN);
+    assert_signed(
+        &requests[0],
+        "content-type;host;x-project-id;x-sdk-date;x-security-token",
+    );
+}
+
+#[tokio::test]
+async fn service_error_prints_one_line_and_exits_1() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("X-Request-Id", "req-cli-403")
+                .set_body_raw(
+                    r#"{"error_code":"IAM.0003","error_msg":"Policy doesn't allow it","encoded_authorization_message":"ENC"}"#,
+                    "application/json",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let mut env = env_credentials();
+    env.push(("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN));
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &server.uri(),
+        ],
+        &env,
+        temp_home(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let line = stderr_line(&out);
+    for part in ["403", "IAM.0003", "Policy doesn't allow it", "req-cli-403"] {
+        assert!(line.contains(part), "{part} missing from: {line}");
+    }
+}
+
+#[tokio::test]
+async fn transport_error_exits_1() {
+    // A port that was just free: nothing listens there.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &endpoint,
+            "--timeout",
+            "5",
+        ],
+        &env_credentials(),
+        temp_home(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    stderr_line(&out);
+}
+
+#[tokio::test]
+async fn missing_project_id_exits_2_naming_the_variable() {
+    let server = token_server().await;
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &server.uri(),
+        ],
+        &[("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK)],
+        temp_home(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("HUAWEICLOUD_SDK_PROJECT_ID"));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn missing_credentials_exit_2() {
+    let out = run(
+        &["--identity-store-id", STORE, "--tenant-id", TENANT],
+        &[],
+        temp_home(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    stderr_line(&out);
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2() {
+    let home = temp_home();
+    // clap's own usage error: a required flag is missing.
+    let out = run(
+        &["--identity-store-id", STORE],
+        &env_credentials(),
+        home.clone(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    // An unknown region, a plain-http non-loopback endpoint, an invalid id, a bad timeout.
+    for args in [
+        vec!["--region", "xx-nowhere-1"],
+        vec!["--endpoint", "http://ids.example.com"],
+        vec!["--timeout", "0"],
+    ] {
+        let mut all = vec!["--identity-store-id", STORE, "--tenant-id", TENANT];
+        all.extend(args.iter().copied());
+        let out = run(&all, &env_credentials(), home.clone()).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = run(
+        &[
+            "--identity-store-id",
+            "..",
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        &env_credentials(),
+        home,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("identity_store_id"));
+}
