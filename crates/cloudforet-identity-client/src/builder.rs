@@ -1,0 +1,143 @@
+//! Building an [`IdentityClient`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use token_common::transport::check_endpoint;
+use token_common::{Error, Result, Transport};
+use url::Url;
+
+use crate::client::{IdentityClient, Inner};
+
+/// Which URL paths the server serves.
+///
+/// Deployed Cloudforet serves REST through console-api-v2 at `/{service}/{resource}/{verb}`
+/// (`/identity/token/issue`) and answers 404 to the proto annotation's `/identity/v2/…`;
+/// only a grpc-gateway build serves the `/v2/` paths. A 404 from the router says in its
+/// message that the other style may be the right one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RouteStyle {
+    /// console-api-v2: `/identity/token/issue`, `/identity/token/grant`,
+    /// `/identity/domain/get-auth-info` (the default).
+    #[default]
+    Console,
+    /// grpc-gateway, as the proto's HTTP annotation says: `/identity/v2/token/issue`, …
+    V2Gateway,
+}
+
+/// Builds an [`IdentityClient`]; see [`IdentityClient::builder`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct IdentityClientBuilder {
+    endpoint: Option<String>,
+    route_style: RouteStyle,
+    timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+    allow_insecure_http: bool,
+    transport: Option<Transport>,
+}
+
+impl IdentityClientBuilder {
+    /// The console-api-v2 base URL, e.g. `https://console-v2.api.example.com` (required).
+    /// A path prefix is kept (`https://proxy.example.com/cloudforet`).
+    pub fn endpoint(mut self, url: &str) -> Self {
+        self.endpoint = Some(url.to_owned());
+        self
+    }
+
+    /// Which paths the server serves (default [`RouteStyle::Console`]).
+    pub fn route_style(mut self, style: RouteStyle) -> Self {
+        self.route_style = style;
+        self
+    }
+
+    /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
+    /// set it on that transport instead.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Attempts in all, the first included (default 3). Only connection failures, 429,
+    /// 502, 503 and 504 are retried. Not with [`transport`](Self::transport).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n);
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback (default: refused).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Sends through a prebuilt transport (an injected clock or HTTP client, custom
+    /// backoff). Its own settings then apply in full.
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<IdentityClient> {
+        let raw = self
+            .endpoint
+            .as_deref()
+            .ok_or_else(|| Error::invalid_input("endpoint", "is required"))?;
+        let endpoint = Url::parse(raw.trim())
+            .map_err(|e| Error::invalid_input("endpoint", format!("is not a URL: {e}")))?;
+        if endpoint.query().is_some() || endpoint.fragment().is_some() {
+            return Err(Error::invalid_input(
+                "endpoint",
+                "must not have a query or fragment",
+            ));
+        }
+        let transport = match self.transport {
+            Some(t) => {
+                for (field, set) in [
+                    ("timeout", self.timeout.is_some()),
+                    ("max_attempts", self.max_attempts.is_some()),
+                ] {
+                    if set {
+                        return Err(Error::invalid_input(
+                            field,
+                            "set it on the Transport given to .transport(), not on the client builder as well",
+                        ));
+                    }
+                }
+                t
+            }
+            None => {
+                let mut b = Transport::builder()
+                    .user_agent(concat!(
+                        env!("CARGO_PKG_NAME"),
+                        "/",
+                        env!("CARGO_PKG_VERSION")
+                    ))
+                    .allow_insecure_http(self.allow_insecure_http);
+                if let Some(t) = self.timeout {
+                    b = b.attempt_timeout(t);
+                }
+                if let Some(n) = self.max_attempts {
+                    b = b.max_attempts(n);
+                }
+                b.build().map_err(|e| match e {
+                    Error::InvalidInput { field, reason } if field == "attempt_timeout" => {
+                        Error::invalid_input("timeout", reason)
+                    }
+                    other => other,
+                })?
+            }
+        };
+        let allow_http = self.allow_insecure_http || transport.config().allow_insecure_http;
+        check_endpoint("endpoint", &endpoint, allow_http)?;
+        Ok(IdentityClient {
+            inner: Arc::new(Inner {
+                base_path: endpoint.path().trim_end_matches('/').to_owned(),
+                endpoint,
+                route: self.route_style,
+                transport,
+            }),
+        })
+    }
+}

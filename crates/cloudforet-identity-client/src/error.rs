@@ -1,0 +1,246 @@
+//! Turning Cloudforet's error answers into [`Error`]s.
+//!
+//! console-api-v2 answers `{"detail": {"code": "ERROR_…", "message": "…"}}`, and its own
+//! 404/405 FastAPI's `{"detail": "Not Found"}`; a grpc-gateway build answers
+//! `{"code": 5, "message": "…"}`. MFA arrives as a 500 `ERROR_MFA_REQUIRED`, mapped to
+//! [`Error::MfaRequired`].
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+use token_common::transport::parse_retry_after;
+use token_common::{Error, HttpResponse, MfaType, ServiceError};
+
+use crate::builder::RouteStyle;
+
+/// The code of the error that asks for a multi-factor verification code.
+pub const ERROR_MFA_REQUIRED: &str = "ERROR_MFA_REQUIRED";
+/// The code of every authentication failure (wrong password, bad or expired token, …).
+pub const ERROR_AUTHENTICATE_FAILURE: &str = "ERROR_AUTHENTICATE_FAILURE";
+
+/// The longest part of a non-JSON error body kept as the message.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Maps a non-2xx answer to an error. `route` lets a 404 from the router (rather than from
+/// the identity service) say which route style to try instead.
+pub(crate) fn from_response(resp: &HttpResponse, route: RouteStyle, now: SystemTime) -> Error {
+    let (code, message, routed) = match serde_json::from_slice::<Value>(&resp.body) {
+        Ok(body) => code_and_message(&body, resp.status),
+        Err(_) => (resp.status.to_string(), truncated_text(&resp.body), false),
+    };
+    if code == ERROR_MFA_REQUIRED {
+        return mfa_required(&message);
+    }
+    let mut message = message.trim().to_owned();
+    if resp.status == 404 && !routed {
+        message.push_str(&route_hint(route));
+    }
+    let request_id = resp
+        .header("x-request-id")
+        .map(str::to_owned)
+        .filter(|s| !s.is_empty());
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| parse_retry_after(v, now));
+    ServiceError::new(resp.status, code, message)
+        .with_request_id(request_id)
+        .with_retry_after(retry_after)
+        .into()
+}
+
+/// `(code, message, from_the_service)`: the last is false for the router's own answers
+/// (FastAPI's `{"detail": "Not Found"}` and bodies of unknown shape).
+fn code_and_message(body: &Value, status: u16) -> (String, String, bool) {
+    match body.get("detail") {
+        Some(Value::Object(d)) => {
+            let code = d
+                .get("code")
+                .map(scalar_text)
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| status.to_string());
+            let message = d.get("message").map(scalar_text).unwrap_or_default();
+            return (code, message, true);
+        }
+        Some(Value::String(text)) => return (fastapi_code(text, status), text.clone(), false),
+        _ => {}
+    }
+    if let Some(message) = body.get("message").and_then(Value::as_str) {
+        // grpc-gateway: {"code": <grpc status number>, "message": "…", "details": […]}
+        let code = body
+            .get("code")
+            .map(scalar_text)
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| status.to_string());
+        return (code, message.to_owned(), body.get("code").is_some());
+    }
+    (
+        status.to_string(),
+        truncated_text(body.to_string().as_bytes()),
+        false,
+    )
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `"Not Found"` → `NOT_FOUND`, `"Method Not Allowed"` → `METHOD_NOT_ALLOWED`.
+fn fastapi_code(text: &str, status: u16) -> String {
+    let code: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if code.is_empty() || code.len() > 40 {
+        status.to_string()
+    } else {
+        code
+    }
+}
+
+fn route_hint(route: RouteStyle) -> String {
+    match route {
+        RouteStyle::Console => " (this server has no such route: if it is a grpc-gateway build serving /identity/v2/…, use RouteStyle::V2Gateway)".to_owned(),
+        RouteStyle::V2Gateway => " (this server has no such route: console-api-v2 serves /identity/token/… without /v2/; use RouteStyle::Console)".to_owned(),
+    }
+}
+
+fn truncated_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+/// Reads `" MFA is required. (user_id = <id>), (mfa_type = EMAIL|OTP)"`.
+fn mfa_required(message: &str) -> Error {
+    let user_id = between(message, "(user_id = ", ")").unwrap_or_default();
+    let mfa_type = between(message, "(mfa_type = ", ")")
+        .map(|t| MfaType::from_name(&t))
+        .unwrap_or_else(|| MfaType::Other("UNKNOWN".to_owned()));
+    Error::MfaRequired { mfa_type, user_id }
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(rest[..rest.find(end)?].trim().to_owned())
+}
+
+/// Whether an error is the 401 `ERROR_AUTHENTICATE_FAILURE` the server gives after
+/// re-sending an MFA code.
+pub(crate) fn is_authenticate_failure(e: &Error) -> bool {
+    e.service_error()
+        .is_some_and(|s| s.status == 401 && s.code == ERROR_AUTHENTICATE_FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn map(status: u16, body: &str, route: RouteStyle) -> Error {
+        from_response(&resp(status, body), route, SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn detail_object_gives_code_and_message() {
+        let e = map(
+            401,
+            r#"{"detail":{"code":"ERROR_AUTHENTICATE_FAILURE","message":" A user is not authenticated."}}"#,
+            RouteStyle::Console,
+        );
+        assert_eq!(e.service_code(), Some(ERROR_AUTHENTICATE_FAILURE));
+        assert!(e.is_authentication());
+        assert!(is_authenticate_failure(&e));
+        assert_eq!(
+            e.service_error().unwrap().message,
+            "A user is not authenticated."
+        );
+    }
+
+    #[test]
+    fn fastapi_not_found_on_console_route_hints_at_v2() {
+        let e = map(404, r#"{"detail":"Not Found"}"#, RouteStyle::Console);
+        let s = e.service_error().unwrap();
+        assert_eq!(s.code, "NOT_FOUND");
+        assert!(s.message.starts_with("Not Found"));
+        assert!(s.message.contains("RouteStyle::V2Gateway"), "{}", s.message);
+    }
+
+    #[test]
+    fn not_found_on_v2_route_hints_at_console() {
+        let e = map(404, "404 page not found", RouteStyle::V2Gateway);
+        let s = e.service_error().unwrap();
+        assert_eq!(s.code, "404");
+        assert!(s.message.contains("RouteStyle::Console"), "{}", s.message);
+    }
+
+    #[test]
+    fn service_not_found_has_no_route_hint() {
+        let e = map(
+            404,
+            r#"{"detail":{"code":"ERROR_NOT_FOUND","message":"Not found."}}"#,
+            RouteStyle::Console,
+        );
+        assert!(!e.to_string().contains("RouteStyle"));
+    }
+
+    #[test]
+    fn mfa_required_gives_type_and_user() {
+        let e = map(
+            500,
+            r#"{"detail":{"code":"ERROR_MFA_REQUIRED","message":" MFA is required. (user_id = a@example.com), (mfa_type = EMAIL)"}}"#,
+            RouteStyle::Console,
+        );
+        match e {
+            Error::MfaRequired { mfa_type, user_id } => {
+                assert_eq!(mfa_type, MfaType::Email);
+                assert_eq!(user_id, "a@example.com");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn grpc_gateway_body_and_garbage_never_panic() {
+        let e = map(
+            401,
+            r#"{"code":16,"message":"unauthenticated"}"#,
+            RouteStyle::V2Gateway,
+        );
+        assert_eq!(e.service_code(), Some("16"));
+        for body in [
+            "",
+            "[]",
+            "null",
+            "{\"detail\":null}",
+            "\u{fffd}",
+            "{\"detail\":{}}",
+        ] {
+            let e = map(500, body, RouteStyle::Console);
+            assert_eq!(e.status(), Some(500), "{body}");
+        }
+        let long = "x".repeat(10_000);
+        let e = map(502, &long, RouteStyle::Console);
+        assert!(e.to_string().len() < 1_000);
+    }
+}
