@@ -23,3 +23,8 @@ pub use huawei_identity_client as huawei;
 
 #[cfg(feature = "cloudforet")]
 pub use cloudforet_identity_client as cloudforet;
+
+/// The README's code, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

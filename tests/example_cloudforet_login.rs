@@ -10,30 +10,24 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PASSWORD: &str = "example-pw-SECRET";
 
-/// The example binary, built once per test run: `cargo test` builds examples, but
-/// `cargo test --test …` does not, and a binary left from an earlier build may be stale.
-/// (Cargo has released its build lock while tests run; the build is a no-op when fresh.)
+/// The example binary. `cargo test` builds examples before running tests; with a target
+/// filter (`cargo test --test …`) build it first with `cargo build --example cloudforet_login`.
 fn example() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().unwrap();
-            let profile_dir = exe.parent().unwrap().parent().unwrap();
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            let mut build = Command::new(cargo);
-            build
-                .args(["build", "--example", "cloudforet_login", "--manifest-path"])
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                build.arg("--release");
-            }
-            let status = build.status().expect("cargo runs");
-            assert!(status.success(), "building the example failed");
-            profile_dir
-                .join("examples")
-                .join(format!("cloudforet_login{}", std::env::consts::EXE_SUFFIX))
-        })
-        .clone()
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("cloudforet_login{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it; with a target filter, run \
+         `cargo build --example cloudforet_login` first",
+        path.display()
+    );
+    path
 }
 
 fn jwt(claims: Value) -> String {

@@ -73,6 +73,31 @@ fn a_request_carrying_a_token_header_hides_it_in_debug() {
 }
 
 #[test]
+fn request_and_response_bodies_never_show_in_debug() {
+    let req = HttpRequest::new(
+        reqwest::Method::POST,
+        url::Url::parse("https://x.test/a").unwrap(),
+        "/a",
+    )
+    .json(&serde_json::json!({ "password": SECRET }))
+    .unwrap();
+    let shown = format!("{req:?}");
+    assert_hidden("HttpRequest with body", &shown);
+    // Not even as bytes: the body is reported by length only.
+    assert!(shown.contains("bytes>"), "{shown}");
+    assert!(
+        !shown.contains(&SECRET.as_bytes()[0].to_string()),
+        "{shown}"
+    );
+    let resp = token_common::HttpResponse {
+        status: 200,
+        headers: Default::default(),
+        body: format!("{{\"accessToken\":\"{TOKEN}\"}}").into_bytes(),
+    };
+    assert_hidden("HttpResponse", &format!("{resp:?}"));
+}
+
+#[test]
 fn errors_from_credentials_and_signing_failures_hide_the_secret() {
     let mut errors = Vec::new();
     errors.push(

@@ -1,4 +1,4 @@
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A request as the transport sends it: cloned and signed afresh for every attempt.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the body's length only (it may hold a password or a refresh token), and
+/// headers marked sensitive print as `Sensitive`.
+#[derive(Clone)]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -76,7 +79,9 @@ impl HttpRequest {
 }
 
 /// An answer, its body read in full (up to the transport's cap).
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the body's length only: a success body may hold tokens.
+#[derive(Clone)]
 pub struct HttpResponse {
     /// HTTP status.
     pub status: u16,
@@ -84,6 +89,39 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+/// How a body appears in `Debug`: its length, never its bytes.
+struct BodyLen(Option<usize>);
+
+impl fmt::Debug for BodyLen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "<{n} bytes>"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path_template", &self.path_template)
+            .field("headers", &self.headers)
+            .field("body", &BodyLen(self.body.as_ref().map(Vec::len)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &BodyLen(Some(self.body.len())))
+            .finish()
+    }
 }
 
 impl HttpResponse {
