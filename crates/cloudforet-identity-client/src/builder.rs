@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use token_common::transport::check_endpoint;
+use token_common::transport::{parse_endpoint, TransportOptions};
 use token_common::{Error, Result, Transport};
-use url::Url;
 
 use crate::client::{IdentityClient, Inner};
 
@@ -31,10 +30,7 @@ pub enum RouteStyle {
 pub struct IdentityClientBuilder {
     endpoint: Option<String>,
     route_style: RouteStyle,
-    timeout: Option<Duration>,
-    max_attempts: Option<u32>,
-    allow_insecure_http: bool,
-    transport: Option<Transport>,
+    transport: TransportOptions,
 }
 
 impl IdentityClientBuilder {
@@ -54,27 +50,27 @@ impl IdentityClientBuilder {
     /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
     /// set it on that transport instead.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.transport.timeout = Some(timeout);
         self
     }
 
     /// Attempts in all, the first included (default 3). Only connection failures, 429,
     /// 502, 503 and 504 are retried. Not with [`transport`](Self::transport).
     pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = Some(n);
+        self.transport.max_attempts = Some(n);
         self
     }
 
     /// Allows plain `http://` to hosts other than loopback (default: refused).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
+        self.transport.allow_insecure_http = allow;
         self
     }
 
     /// Sends through a prebuilt transport (an injected clock or HTTP client, custom
     /// backoff). Its own settings then apply in full.
     pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = Some(transport);
+        self.transport.transport = Some(transport);
         self
     }
 
@@ -84,53 +80,12 @@ impl IdentityClientBuilder {
             .endpoint
             .as_deref()
             .ok_or_else(|| Error::invalid_input("endpoint", "is required"))?;
-        let endpoint = Url::parse(raw.trim())
-            .map_err(|e| Error::invalid_input("endpoint", format!("is not a URL: {e}")))?;
-        if endpoint.query().is_some() || endpoint.fragment().is_some() {
-            return Err(Error::invalid_input(
-                "endpoint",
-                "must not have a query or fragment",
-            ));
-        }
-        let transport = match self.transport {
-            Some(t) => {
-                for (field, set) in [
-                    ("timeout", self.timeout.is_some()),
-                    ("max_attempts", self.max_attempts.is_some()),
-                ] {
-                    if set {
-                        return Err(Error::invalid_input(
-                            field,
-                            "set it on the Transport given to .transport(), not on the client builder as well",
-                        ));
-                    }
-                }
-                t
-            }
-            None => {
-                let mut b = Transport::builder()
-                    .user_agent(concat!(
-                        env!("CARGO_PKG_NAME"),
-                        "/",
-                        env!("CARGO_PKG_VERSION")
-                    ))
-                    .allow_insecure_http(self.allow_insecure_http);
-                if let Some(t) = self.timeout {
-                    b = b.attempt_timeout(t);
-                }
-                if let Some(n) = self.max_attempts {
-                    b = b.max_attempts(n);
-                }
-                b.build().map_err(|e| match e {
-                    Error::InvalidInput { field, reason } if field == "attempt_timeout" => {
-                        Error::invalid_input("timeout", reason)
-                    }
-                    other => other,
-                })?
-            }
-        };
-        let allow_http = self.allow_insecure_http || transport.config().allow_insecure_http;
-        check_endpoint("endpoint", &endpoint, allow_http)?;
+        let transport = self.transport.build(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))?;
+        let endpoint = parse_endpoint("endpoint", raw, self.transport.allows_insecure_http())?;
         Ok(IdentityClient {
             inner: Arc::new(Inner {
                 base_path: endpoint.path().trim_end_matches('/').to_owned(),

@@ -9,7 +9,7 @@ use token_common::credentials::{
     HuaweiScope, ProvideCredentials, StaticCredentials,
 };
 use token_common::signing::HuaweiSigner;
-use token_common::transport::check_endpoint;
+use token_common::transport::{parse_endpoint, TransportOptions};
 use token_common::{Error, Result, Transport};
 
 use crate::client::{IdentityStoreClient, Inner};
@@ -36,10 +36,7 @@ pub struct IdentityStoreClientBuilder {
     credentials: Option<Box<dyn ProvideCredentials<HuaweiCredentials>>>,
     project_id: Option<String>,
     environment: Environment,
-    timeout: Option<Duration>,
-    max_attempts: Option<u32>,
-    allow_insecure_http: bool,
-    transport: Option<Transport>,
+    transport: TransportOptions,
 }
 
 impl fmt::Debug for IdentityStoreClientBuilder {
@@ -50,10 +47,7 @@ impl fmt::Debug for IdentityStoreClientBuilder {
             .field("credentials", &self.credentials)
             .field("project_id", &self.project_id)
             .field("environment", &self.environment)
-            .field("timeout", &self.timeout)
-            .field("max_attempts", &self.max_attempts)
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("transport", &self.transport.is_some())
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -66,10 +60,7 @@ impl Default for IdentityStoreClientBuilder {
             credentials: None,
             project_id: None,
             environment: Environment::process(),
-            timeout: None,
-            max_attempts: None,
-            allow_insecure_http: false,
-            transport: None,
+            transport: TransportOptions::default(),
         }
     }
 }
@@ -126,29 +117,30 @@ impl IdentityStoreClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s). Ignored with [`transport`](Self::transport).
+    /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
+    /// set it on that transport instead.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.transport.timeout = Some(timeout);
         self
     }
 
-    /// Attempts in all, the first included (default 3). Ignored with
+    /// Attempts in all, the first included (default 3). Not with
     /// [`transport`](Self::transport).
     pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = Some(n);
+        self.transport.max_attempts = Some(n);
         self
     }
 
     /// Allows plain `http://` to hosts other than loopback (default: refused).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
+        self.transport.allow_insecure_http = allow;
         self
     }
 
     /// Sends through a prebuilt transport (say, with an injected clock or HTTP client);
-    /// its own settings then replace `timeout` and `max_attempts`.
+    /// its own settings then apply in full.
     pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = Some(transport);
+        self.transport.transport = Some(transport);
         self
     }
 
@@ -159,25 +151,8 @@ impl IdentityStoreClientBuilder {
     /// `endpoint`, `project_id`, `timeout`, …), or [`Error::Credentials`] when no
     /// credentials are found or a source is malformed.
     pub fn build(self) -> Result<IdentityStoreClient> {
-        let transport = match self.transport {
-            Some(t) => t,
-            None => {
-                let mut b = Transport::builder()
-                    .user_agent(USER_AGENT)
-                    .allow_insecure_http(self.allow_insecure_http);
-                if let Some(t) = self.timeout {
-                    if t.is_zero() {
-                        return Err(Error::invalid_input("timeout", "must be longer than zero"));
-                    }
-                    b = b.attempt_timeout(t);
-                }
-                if let Some(n) = self.max_attempts {
-                    b = b.max_attempts(n);
-                }
-                b.build()?
-            }
-        };
-        let allow_http = self.allow_insecure_http || transport.config().allow_insecure_http;
+        let transport = self.transport.build(USER_AGENT)?;
+        let allow_http = self.transport.allows_insecure_http();
 
         let (endpoint, field) =
             match (&self.endpoint, &self.region) {
@@ -195,7 +170,11 @@ impl IdentityStoreClientBuilder {
                     "give a region with `.region(\"cn-north-4\")` or a URL with `.endpoint(..)`",
                 )),
             };
-        let endpoint = parse_endpoint(&endpoint, &field, allow_http)?;
+        // The client appends `/v1/...` to this text, so no trailing `/`.
+        let endpoint = parse_endpoint(&field, &endpoint, allow_http)?
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
 
         let provider: Box<dyn ProvideCredentials<HuaweiCredentials>> = match self.credentials {
             Some(p) => p,
@@ -228,20 +207,6 @@ impl IdentityStoreClientBuilder {
             }),
         })
     }
-}
-
-/// Parses and checks an endpoint; the result has no trailing `/`, so paths append to it.
-fn parse_endpoint(text: &str, field: &str, allow_http: bool) -> Result<String> {
-    let url = url::Url::parse(text.trim())
-        .map_err(|e| Error::invalid_input(field, format!("is not a valid URL: {e}")))?;
-    check_endpoint(field, &url, allow_http)?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid_input(
-            field,
-            "must not carry a query or a fragment",
-        ));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use token_common::credentials::{
     CredentialsChain, NcpCredentials, ProvideCredentials, StaticCredentials,
 };
 use token_common::signing::NcpSigner;
-use token_common::transport::check_endpoint;
-use url::Url;
+use token_common::transport::{parse_endpoint, TransportOptions};
 
 use crate::client::{Inner, KmsClient};
 use crate::{Error, Result, Transport};
@@ -87,10 +86,7 @@ pub struct KmsClientBuilder {
     credentials: Option<Box<dyn ProvideCredentials<NcpCredentials>>>,
     site: Site,
     endpoint: Option<String>,
-    timeout: Option<Duration>,
-    max_attempts: Option<u32>,
-    allow_insecure_http: bool,
-    transport: Option<Transport>,
+    transport: TransportOptions,
 }
 
 impl fmt::Debug for KmsClientBuilder {
@@ -99,10 +95,7 @@ impl fmt::Debug for KmsClientBuilder {
             .field("credentials", &self.credentials)
             .field("site", &self.site)
             .field("endpoint", &self.endpoint)
-            .field("timeout", &self.timeout)
-            .field("max_attempts", &self.max_attempts)
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("transport", &self.transport.as_ref().map(|_| "given"))
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -113,10 +106,7 @@ impl KmsClientBuilder {
             credentials: None,
             site: Site::Public,
             endpoint: None,
-            timeout: None,
-            max_attempts: None,
-            allow_insecure_http: false,
-            transport: None,
+            transport: TransportOptions::default(),
         }
     }
 
@@ -156,19 +146,19 @@ impl KmsClientBuilder {
 
     /// Time allowed for one attempt (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.transport.timeout = Some(timeout);
         self
     }
 
     /// Attempts in all, the first included (default 3).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = Some(attempts);
+        self.transport.max_attempts = Some(attempts);
         self
     }
 
     /// Allows plain `http://` to hosts other than loopback (default: refused).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
+        self.transport.allow_insecure_http = allow;
         self
     }
 
@@ -176,46 +166,21 @@ impl KmsClientBuilder {
     /// or HTTP client). Its own settings then apply: combining it with
     /// [`timeout`](Self::timeout) or [`max_attempts`](Self::max_attempts) is refused.
     pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = Some(transport);
+        self.transport.transport = Some(transport);
         self
     }
 
     /// Checks the settings, resolves the credentials and builds the client.
     pub fn build(self) -> Result<KmsClient> {
-        let transport = match self.transport {
-            Some(t) => {
-                if self.timeout.is_some() || self.max_attempts.is_some() {
-                    return Err(Error::invalid_input(
-                        "transport",
-                        "a given transport brings its own timeout and attempts: set them on its builder",
-                    ));
-                }
-                t
-            }
-            None => {
-                let mut b = Transport::builder()
-                    .user_agent(concat!(
-                        env!("CARGO_PKG_NAME"),
-                        "/",
-                        env!("CARGO_PKG_VERSION")
-                    ))
-                    .allow_insecure_http(self.allow_insecure_http);
-                if let Some(t) = self.timeout {
-                    if t.is_zero() {
-                        return Err(Error::invalid_input("timeout", "must be longer than zero"));
-                    }
-                    b = b.attempt_timeout(t);
-                }
-                if let Some(n) = self.max_attempts {
-                    b = b.max_attempts(n);
-                }
-                b.build()?
-            }
-        };
-        let allow_http = self.allow_insecure_http || transport.config().allow_insecure_http;
+        let transport = self.transport.build(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))?;
         let base = parse_endpoint(
+            "endpoint",
             self.endpoint.as_deref().unwrap_or(self.site.base_url()),
-            allow_http,
+            self.transport.allows_insecure_http(),
         )?;
         let provider = self
             .credentials
@@ -231,49 +196,9 @@ impl KmsClientBuilder {
     }
 }
 
-/// Parses and checks the base URL, and drops a trailing `/` so paths join cleanly.
-fn parse_endpoint(text: &str, allow_http: bool) -> Result<Url> {
-    let mut url = Url::parse(text.trim())
-        .map_err(|e| Error::invalid_input("endpoint", format!("is not a URL: {e}")))?;
-    check_endpoint("endpoint", &url, allow_http)?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid_input(
-            "endpoint",
-            "must not have a query or a fragment",
-        ));
-    }
-    let path = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&path);
-    Ok(url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_keeps_its_path_without_trailing_slash() {
-        let u = parse_endpoint("http://127.0.0.1:9/prefix/kms/v1/", false).unwrap();
-        assert_eq!(u.path(), "/prefix/kms/v1");
-        let u = parse_endpoint(Site::Gov.base_url(), false).unwrap();
-        assert_eq!(u.as_str(), "https://ocapi.gov-ncloud.com/kms/v1");
-    }
-
-    #[test]
-    fn endpoint_refuses_plain_http_to_other_hosts_and_queries() {
-        for bad in [
-            "http://example.com/kms/v1",
-            "ftp://127.0.0.1/kms/v1",
-            "https://h/kms/v1?x=1",
-            "https://h/kms/v1#f",
-            "https://user:pw@h/kms/v1",
-            "not a url",
-        ] {
-            let e = parse_endpoint(bad, false).unwrap_err();
-            assert_eq!(e.field(), Some("endpoint"), "{bad}");
-        }
-        assert!(parse_endpoint("http://example.com/kms/v1", true).is_ok());
-    }
 
     #[test]
     fn sites_parse_and_have_their_urls() {

@@ -1,14 +1,15 @@
 //! Keeping an access token fresh from a token set.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use token_common::cache::DEFAULT_MARGIN;
+use token_common::clock::Clock;
 use token_common::transport::BoxFuture;
 use token_common::{Expiring, TokenCache, TokenSource};
 
-use crate::{KmsClient, Result, SecretString, TokenSet, TokenSetOptions};
+use crate::{KmsClient, Result, SecretString, TokenSet, TokenSetOptions, Transport};
 
 /// How long before the refresh token expires a new token set is created instead of
 /// refreshing with it.
@@ -110,9 +111,10 @@ impl KmsTokenSource {
         &self.key_tag
     }
 
-    /// Wraps the source in a [`TokenCache`] reading the client's clock.
+    /// Wraps the source in a [`TokenCache`] reading the client's clock, corrected by the
+    /// clock skew the transport has measured (token `exp`s are the service's times).
     pub fn into_cache(self) -> TokenCache<Self> {
-        let clock = self.client.transport().clock().clone();
+        let clock = Arc::new(ServiceClock(self.client.transport().clone()));
         TokenCache::new(self).with_clock(clock)
     }
 
@@ -121,7 +123,8 @@ impl KmsTokenSource {
     }
 
     async fn next_token(&self) -> Result<Expiring<SecretString>> {
-        let now = self.client.transport().clock().now();
+        // The service's time as best known: its tokens' `exp`s are on its clock.
+        let now = self.client.transport().now();
         let (seeded, usable_refresh) = {
             let mut state = self.state();
             let margin = self.refresh_token_margin;
@@ -161,6 +164,17 @@ impl KmsTokenSource {
             .await?;
         self.state().refresh_token = Some((set.refresh_token, set.refresh_token_expires_at));
         Ok(Expiring::new(set.access_token, set.access_token_expires_at))
+    }
+}
+
+/// The transport's clock corrected by the skew it measured: the service's time as best
+/// known, against which the service's `exp` claims are compared.
+#[derive(Debug)]
+struct ServiceClock(Transport);
+
+impl Clock for ServiceClock {
+    fn now(&self) -> SystemTime {
+        self.0.now()
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod backoff;
 mod http;
+mod options;
 mod reqwest_client;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -31,6 +32,7 @@ use crate::signing::Signer;
 
 pub use backoff::{parse_retry_after, Backoff};
 pub use http::{BoxFuture, HttpClient, HttpRequest, HttpResponse};
+pub use options::{parse_endpoint, TransportOptions};
 pub use reqwest_client::ReqwestClient;
 
 /// Tells whether an answer is a signature refused for its time (so clock-skew correction
