@@ -56,3 +56,8 @@ pub use transport::{HttpRequest, HttpResponse, Transport};
 /// Re-exported so clients and users name the same versions.
 pub use reqwest;
 pub use url;
+
+/// The README's code, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
