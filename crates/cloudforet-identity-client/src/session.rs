@@ -152,7 +152,9 @@ impl AccessToken {
         &self.0.value
     }
 
-    /// When the token expires.
+    /// When the token expires, on this client's clock: its lifetime (`exp - iat`) counted
+    /// from when it was asked for, so a skewed local clock does not matter. The JWT's own
+    /// `exp` (the server's clock) is [`GrantTokenInfo::expires_at`] on [`info`](Self::info).
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.0.expires_at
     }
@@ -203,8 +205,9 @@ impl Session {
                 .with_auth_type(crate::AuthType::Mfa)
                 .verify_code(code.clone());
         }
+        let requested_at = client.transport().now();
         let tokens = client.issue(&req).await?;
-        Self::from_tokens(client, tokens, options).await
+        Self::start(client, tokens, requested_at, options).await
     }
 
     /// A session over tokens already issued (say, after [`IdentityClient::complete_mfa`]);
@@ -214,8 +217,19 @@ impl Session {
         tokens: TokenInfo,
         options: LoginOptions,
     ) -> Result<Self> {
+        // Tokens handed in were issued just now, as far as this clock can tell.
+        let requested_at = client.transport().now();
+        Self::start(client, tokens, requested_at, options).await
+    }
+
+    async fn start(
+        client: &IdentityClient,
+        tokens: TokenInfo,
+        requested_at: SystemTime,
+        options: LoginOptions,
+    ) -> Result<Self> {
         options.validate()?;
-        let refresh_expires_at = tokens.refresh_token_expires_at();
+        let refresh_expires_at = local_expiry(&tokens.refresh_token, requested_at);
         let state = State {
             refresh_token: tokens.refresh_token,
             refresh_expires_at,
@@ -280,7 +294,8 @@ impl Session {
         (s.scope, s.workspace_id.clone())
     }
 
-    /// When the refresh token expires (after that the session must log in again).
+    /// When the refresh token expires, on this client's clock (see
+    /// [`AccessToken::expires_at`]); after that the session must log in again.
     pub fn refresh_token_expires_at(&self) -> Option<SystemTime> {
         self.cache.source().state().refresh_expires_at
     }
@@ -337,9 +352,9 @@ impl Granter {
         let mut logged_in_again = false;
         let mut repeated_for_scope = false;
         loop {
+            let now = self.client.transport().now();
             let (request, generation, refresh_expired) = {
                 let s = self.state();
-                let now = self.client.transport().now();
                 let mut r = GrantRequest::refresh_token(s.refresh_token.clone(), s.scope)
                     .domain_id(self.options.domain_id.clone());
                 if let Some(w) = &s.workspace_id {
@@ -365,12 +380,12 @@ impl Granter {
                         repeated_for_scope = true;
                         continue;
                     }
-                    let expires_at = info.expires_at().or_else(|| {
+                    let expires_at = local_expiry(&info.access_token, now).or_else(|| {
                         let secs = self
                             .options
                             .timeout
                             .map_or(DEFAULT_TIMEOUT_SECONDS, u64::from);
-                        Some(self.client.transport().now() + Duration::from_secs(secs))
+                        Some(now + Duration::from_secs(secs))
                     });
                     return Ok(Expiring::new(info, expires_at));
                 }
@@ -397,13 +412,31 @@ impl Granter {
         };
         tracing::info!(reason, "Cloudforet session logging in again");
         let credentials = relogin().await?;
+        let requested_at = self.client.transport().now();
         let tokens = self
             .client
             .issue(&self.options.issue_request(credentials))
             .await?;
         let mut s = self.state();
-        s.refresh_expires_at = tokens.refresh_token_expires_at();
+        s.refresh_expires_at = local_expiry(&tokens.refresh_token, requested_at);
         s.refresh_token = tokens.refresh_token;
         Ok(())
+    }
+}
+
+/// When a token expires on the local clock: its lifetime (`exp - iat`, both on the
+/// server's clock) counted from `requested_at`, a local time taken before the request was
+/// sent.
+///
+/// Cloudforet calls are unsigned, so the transport never measures clock skew; comparing
+/// the server's `exp` with a clock that is behind would serve tokens the server has already
+/// expired, and with one that is ahead would re-grant on every call. Counting the lifetime
+/// locally avoids both, erring early by the request's latency. Without `iat`, `exp` is
+/// taken as it is.
+fn local_expiry(token: &SecretString, requested_at: SystemTime) -> Option<SystemTime> {
+    let claims = token_common::jwt::read_claims(token.expose_secret()).ok()?;
+    match (claims.expires_at(), claims.issued_at()) {
+        (Some(exp), Some(iat)) => Some(requested_at + exp.duration_since(iat).unwrap_or_default()),
+        (exp, _) => exp,
     }
 }
