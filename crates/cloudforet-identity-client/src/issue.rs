@@ -293,7 +293,7 @@ impl TokenInfo {
 
 /// A token's `exp`, when it is a JWT that has one.
 pub(crate) fn jwt_expiry(token: &SecretString) -> Option<SystemTime> {
-    token_common::jwt::read_claims(token.expose_secret())
+    token_common::jwt::read_times(token.expose_secret())
         .ok()
-        .and_then(|c| c.expires_at())
+        .and_then(|t| t.expires_at())
 }

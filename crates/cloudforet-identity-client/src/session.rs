@@ -434,9 +434,9 @@ impl Granter {
 /// locally avoids both, erring early by the request's latency. Without `iat`, `exp` is
 /// taken as it is.
 fn local_expiry(token: &SecretString, requested_at: SystemTime) -> Option<SystemTime> {
-    let claims = token_common::jwt::read_claims(token.expose_secret()).ok()?;
-    match (claims.expires_at(), claims.issued_at()) {
-        (Some(exp), Some(iat)) => Some(requested_at + exp.duration_since(iat).unwrap_or_default()),
-        (exp, _) => exp,
+    let times = token_common::jwt::read_times(token.expose_secret()).ok()?;
+    match times.lifetime() {
+        Some(lifetime) => Some(requested_at + lifetime),
+        None => times.expires_at(),
     }
 }

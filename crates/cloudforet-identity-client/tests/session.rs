@@ -55,8 +55,8 @@ impl FakeIdentity {
             (
                 200,
                 json!({
-                    "access_token": support::token("ACCESS_TOKEN", now + ACCESS_LIFETIME, "issued"),
-                    "refresh_token": support::token("REFRESH_TOKEN", now + REFRESH_LIFETIME, &format!("refresh-{n}")),
+                    "access_token": support::issued_token("ACCESS_TOKEN", now, now + ACCESS_LIFETIME, "issued"),
+                    "refresh_token": support::issued_token("REFRESH_TOKEN", now, now + REFRESH_LIFETIME, &format!("refresh-{n}")),
                 }),
             )
         } else {
@@ -69,7 +69,7 @@ impl FakeIdentity {
                 ),
                 None => {
                     let mut answer = json!({
-                        "access_token": support::token("ACCESS_TOKEN", now + ACCESS_LIFETIME, &format!("access-{n}")),
+                        "access_token": support::issued_token("ACCESS_TOKEN", now, now + ACCESS_LIFETIME, &format!("access-{n}")),
                         "role_type": "DOMAIN_ADMIN",
                         "domain_id": "domain-123",
                     });

@@ -58,6 +58,8 @@ impl fmt::Debug for KmsClient {
 /// The success envelope, `{"code":"SUCCESS","data":…}`.
 #[derive(Deserialize)]
 struct Envelope<T> {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
     data: Option<T>,
 }
 
@@ -277,12 +279,22 @@ impl KmsClient {
         url
     }
 
-    async fn send(&self, req: HttpRequest, signer: &dyn Signer) -> Result<HttpResponse> {
+    /// Sends and turns a non-2xx answer into an error; a 2xx is returned unchecked.
+    async fn send_checked_status(
+        &self,
+        req: HttpRequest,
+        signer: &dyn Signer,
+    ) -> Result<HttpResponse> {
         let t = &self.inner.transport;
         let resp = t.send(req, signer, Some(error::is_time_refusal)).await?;
         if !resp.is_success() {
             return Err(error::from_response(&resp, t.clock().now()));
         }
+        Ok(resp)
+    }
+
+    async fn send(&self, req: HttpRequest, signer: &dyn Signer) -> Result<HttpResponse> {
+        let resp = self.send_checked_status(req, signer).await?;
         error::check_success(&resp)?;
         Ok(resp)
     }
@@ -292,11 +304,23 @@ impl KmsClient {
         req: HttpRequest,
         signer: &dyn Signer,
     ) -> Result<T> {
-        let resp = self.send(req, signer).await?;
+        let resp = self.send_checked_status(req, signer).await?;
+        let no_data = || Error::decode(resp.status, "the answer has no `data`");
+        // The common case in one parse: `"code":"SUCCESS"`. Anything else (another code,
+        // an `error` object, a body that is not the envelope) takes the full check, which
+        // builds the service error.
+        if let Ok(Envelope {
+            code: Some(serde_json::Value::String(code)),
+            data,
+        }) = resp.json::<Envelope<T>>()
+        {
+            if code == error::SUCCESS {
+                return data.ok_or_else(no_data);
+            }
+        }
+        error::check_success(&resp)?;
         let envelope: Envelope<T> = resp.json()?;
-        envelope
-            .data
-            .ok_or_else(|| Error::decode(resp.status, "the answer has no `data`"))
+        envelope.data.ok_or_else(no_data)
     }
 
     async fn send_unit(&self, req: HttpRequest) -> Result<()> {

@@ -22,7 +22,7 @@ use crate::{Error, HttpResponse, Result, ServiceError};
 const MAX_MESSAGE_CHARS: usize = 300;
 
 /// The success code of KMS answers.
-const SUCCESS: &str = "SUCCESS";
+pub(crate) const SUCCESS: &str = "SUCCESS";
 
 /// Whether the gateway refused the signature, possibly for its timestamp: 401 with
 /// `errorCode` 200 (as text or number). The transport then compares clocks through the

@@ -63,8 +63,8 @@ impl AccessToken {
 /// The `exp` of a JWT; `None` when it has none (unlimited) or cannot be read. A token that
 /// is not a JWT is not an error here: the service is the judge of its tokens.
 pub(crate) fn expiry_of(token: &SecretString) -> Option<SystemTime> {
-    match token_common::jwt::read_claims(token.expose_secret()) {
-        Ok(claims) => claims.expires_at(),
+    match token_common::jwt::read_times(token.expose_secret()) {
+        Ok(times) => times.expires_at(),
         Err(_) => {
             tracing::debug!("token claims unreadable; its expiry is unknown");
             None

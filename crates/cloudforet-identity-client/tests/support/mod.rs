@@ -22,9 +22,14 @@ pub fn jwt(claims: Value) -> String {
 /// A token of type `typ` expiring at `exp` (Unix seconds), with a marker in `jti` so tests
 /// can search output for it.
 pub fn token(typ: &str, exp: i64, marker: &str) -> String {
+    issued_token(typ, exp - 1800, exp, marker)
+}
+
+/// A token issued at `iat` and expiring at `exp` (Unix seconds), as the server mints them.
+pub fn issued_token(typ: &str, iat: i64, exp: i64, marker: &str) -> String {
     jwt(serde_json::json!({
         "iss": "spaceone.identity", "typ": typ, "did": "domain-123", "aud": "alice",
-        "jti": marker, "iat": exp - 1800, "exp": exp, "ver": "2.0"
+        "jti": marker, "iat": iat, "exp": exp, "ver": "2.0"
     }))
 }
 
