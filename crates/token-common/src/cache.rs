@@ -60,7 +60,9 @@ pub trait TokenSource: Send + Sync {
 
 struct Entry<T> {
     token: Arc<Expiring<T>>,
-    fetched_at: SystemTime,
+    /// When to start refreshing (`None`: never): expiry less the margin, computed once so
+    /// that a cache hit is one comparison.
+    refresh_at: Option<SystemTime>,
     invalidated: AtomicBool,
 }
 
@@ -146,12 +148,22 @@ impl<S: TokenSource> TokenCache<S> {
     /// A valid token: from memory when fresh, else from one fetch shared by all callers.
     pub async fn get(&self) -> Result<Arc<Expiring<S::Token>>> {
         let now = self.clock.now();
-        let current = self.current();
-        if let Some(e) = &current {
-            if self.is_fresh(e, now) {
-                return Ok(e.token.clone());
-            }
+        if let Some(token) = self.fresh(now) {
+            return Ok(token);
         }
+        self.refresh(now).await
+    }
+
+    /// The cached token if it is fresh: a read lock, one comparison and an `Arc` clone.
+    fn fresh(&self, now: SystemTime) -> Option<Arc<Expiring<S::Token>>> {
+        let guard = self.entry.read().unwrap_or_else(|e| e.into_inner());
+        let e = guard.as_ref()?;
+        Self::is_fresh(e, now).then(|| e.token.clone())
+    }
+
+    /// The slow path: wait for (or run) the one refresh.
+    async fn refresh(&self, now: SystemTime) -> Result<Arc<Expiring<S::Token>>> {
+        let current = self.current();
         let seen = self.generation.load(Ordering::Acquire);
         let _guard = match self.refresh.try_lock() {
             Ok(guard) => guard,
@@ -168,7 +180,7 @@ impl<S: TokenSource> TokenCache<S> {
         let now = self.clock.now();
         if let Some(e) = self.current() {
             // Another caller may have stored a new token since we looked.
-            if self.is_fresh(&e, now) {
+            if Self::is_fresh(&e, now) {
                 return Ok(e.token.clone());
             }
         }
@@ -190,9 +202,10 @@ impl<S: TokenSource> TokenCache<S> {
         let outcome = match result {
             Ok(token) => {
                 let token = Arc::new(token);
+                let refresh_at = self.refresh_at(&token, self.clock.now());
                 *self.entry.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Entry {
                     token: token.clone(),
-                    fetched_at: self.clock.now(),
+                    refresh_at,
                     invalidated: AtomicBool::new(false),
                 }));
                 Ok(token)
@@ -220,18 +233,18 @@ impl<S: TokenSource> TokenCache<S> {
         self.entry.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn is_fresh(&self, e: &Entry<S::Token>, now: SystemTime) -> bool {
-        if e.invalidated.load(Ordering::Acquire) {
-            return false;
-        }
-        let Some(expires_at) = e.token.expires_at else {
-            return true;
-        };
+    /// Expiry less the margin: the smaller of the configured margin and half the lifetime
+    /// the token had when it was fetched.
+    fn refresh_at(&self, token: &Expiring<S::Token>, fetched_at: SystemTime) -> Option<SystemTime> {
+        let expires_at = token.expires_at?;
         let lifetime = expires_at
-            .duration_since(e.fetched_at)
+            .duration_since(fetched_at)
             .unwrap_or(Duration::ZERO);
-        let margin = self.margin.min(lifetime / 2);
-        now + margin < expires_at
+        Some(expires_at - self.margin.min(lifetime / 2))
+    }
+
+    fn is_fresh(e: &Entry<S::Token>, now: SystemTime) -> bool {
+        !e.invalidated.load(Ordering::Acquire) && e.refresh_at.is_none_or(|t| now < t)
     }
 
     fn is_valid(e: &Entry<S::Token>, now: SystemTime) -> bool {

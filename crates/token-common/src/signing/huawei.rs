@@ -9,9 +9,8 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE, HOST};
-use sha2::{Digest, Sha256};
+use ring::{digest, hmac};
 
 use super::{check_header_text, hex, Signer};
 use crate::credentials::{HuaweiCredentials, HuaweiScope};
@@ -109,7 +108,7 @@ pub fn payload_hash(content_type: Option<&str>, body: Option<&[u8]>) -> String {
         return UNSIGNED_PAYLOAD.to_owned();
     }
     match body {
-        Some(b) if !b.is_empty() => hex(&Sha256::digest(b)),
+        Some(b) if !b.is_empty() => hex(digest::digest(&digest::SHA256, b).as_ref()),
         _ => EMPTY_BODY_SHA256.to_owned(),
     }
 }
@@ -141,10 +140,18 @@ pub fn canonical_request(
     headers: &[(&str, &str)],
     payload_hash: &str,
 ) -> CanonicalRequest {
-    let mut signed: Vec<(String, &str)> = headers
+    // Names from a HeaderMap are already lower-case: borrow those, copy only the others.
+    let mut signed: Vec<(std::borrow::Cow<'_, str>, &str)> = headers
         .iter()
         .filter(|(name, _)| !name.contains('_'))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
+        .map(|(name, value)| {
+            let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(*name)
+            };
+            (name, value.trim())
+        })
         .collect();
     signed.sort_by(|a, b| a.0.cmp(&b.0));
     signed.dedup_by(|a, b| a.0 == b.0);
@@ -183,16 +190,14 @@ pub fn canonical_request(
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     format!(
         "{ALGORITHM}\n{sdk_date}\n{}",
-        hex(&Sha256::digest(canonical_request.as_bytes()))
+        hex(digest::digest(&digest::SHA256, canonical_request.as_bytes()).as_ref())
     )
 }
 
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature(secret_key: &SecretString, string_to_sign: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(string_to_sign.as_bytes());
-    hex(&mac.finalize().into_bytes())
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret_key.expose_secret().as_bytes());
+    hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref())
 }
 
 /// `SDK-HMAC-SHA256 Access={ak}, SignedHeaders={list}, Signature={hex}`.
@@ -273,7 +278,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[derive(Clone)]
 pub struct HuaweiSigner {
     access_key: String,
-    mac: Hmac<Sha256>,
+    key: hmac::Key,
     security_token: Option<(SecretString, HeaderValue)>,
     scope: Option<(HeaderName, HeaderValue)>,
 }
@@ -299,8 +304,8 @@ impl HuaweiSigner {
         if sk.is_empty() {
             return Err(Error::invalid_input("sk", "must not be empty"));
         }
-        let mac = Hmac::<Sha256>::new_from_slice(sk.expose_secret().as_bytes())
-            .map_err(|_| Error::invalid_input("sk", "cannot be used as an HMAC key"))?;
+        // The key's inner and outer pads are hashed here, once.
+        let key = hmac::Key::new(hmac::HMAC_SHA256, sk.expose_secret().as_bytes());
         let security_token = match credentials.security_token() {
             Some(t) if t.is_empty() => {
                 return Err(Error::invalid_input(
@@ -335,7 +340,7 @@ impl HuaweiSigner {
         };
         Ok(Self {
             access_key: ak.to_owned(),
-            mac,
+            key,
             security_token,
             scope,
         })
@@ -347,9 +352,7 @@ impl HuaweiSigner {
     }
 
     fn signature(&self, string_to_sign: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(string_to_sign.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex(hmac::sign(&self.key, string_to_sign.as_bytes()).as_ref())
     }
 }
 

@@ -11,9 +11,8 @@ use std::fmt;
 use std::time::SystemTime;
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderName, HeaderValue};
-use sha2::Sha256;
+use ring::hmac;
 
 use super::{check_header_text, Signer};
 use crate::clock::unix_millis;
@@ -70,7 +69,7 @@ pub struct SignatureHeaders {
 pub struct NcpSigner {
     access_key: String,
     access_key_header: HeaderValue,
-    mac: Hmac<Sha256>,
+    key: hmac::Key,
 }
 
 impl NcpSigner {
@@ -87,12 +86,12 @@ impl NcpSigner {
         check_header_text("access_key", access_key)?;
         let access_key_header = HeaderValue::from_str(access_key)
             .map_err(|_| Error::invalid_input("access_key", "is not a valid HTTP header value"))?;
-        let mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|_| Error::invalid_input("secret_key", "cannot be used as an HMAC key"))?;
+        // The key's inner and outer pads are hashed here, once.
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
         Ok(Self {
             access_key: access_key.to_owned(),
             access_key_header,
-            mac,
+            key,
         })
     }
 
@@ -104,15 +103,15 @@ impl NcpSigner {
     /// The base64 signature of a request.
     pub fn signature(&self, method: &str, request_uri: &str, timestamp_ms: u64) -> String {
         let mut digits = [0u8; 20];
-        let mut mac = self.mac.clone();
-        mac.update(method.as_bytes());
-        mac.update(b" ");
-        mac.update(request_uri.as_bytes());
-        mac.update(b"\n");
-        mac.update(decimal(timestamp_ms, &mut digits));
-        mac.update(b"\n");
-        mac.update(self.access_key.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(method.as_bytes());
+        ctx.update(b" ");
+        ctx.update(request_uri.as_bytes());
+        ctx.update(b"\n");
+        ctx.update(decimal(timestamp_ms, &mut digits));
+        ctx.update(b"\n");
+        ctx.update(self.access_key.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(ctx.sign().as_ref())
     }
 
     /// The three headers for a request.
