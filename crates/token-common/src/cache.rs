@@ -1,7 +1,8 @@
 //! A refresh-ahead token cache.
 //!
 //! [`TokenCache`] wraps a [`TokenSource`] and hands out a valid token:
-//! * a fresh token is served from memory (a read lock and an `Arc` clone);
+//! * a fresh token is served from memory (a lock-free load, one comparison and an `Arc`
+//!   clone);
 //! * ahead of expiry (see [`DEFAULT_MARGIN`]) exactly one caller fetches a new token while
 //!   the others keep getting the old one, still valid;
 //! * once the token has expired, callers wait for that one fetch;
@@ -14,6 +15,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
@@ -76,7 +79,8 @@ pub struct TokenCache<S: TokenSource> {
     source: S,
     clock: Arc<dyn Clock>,
     margin: Duration,
-    entry: RwLock<Option<Arc<Entry<S::Token>>>>,
+    /// The current token: read without a lock on every hit, replaced whole on refresh.
+    entry: ArcSwapOption<Entry<S::Token>>,
     refresh: tokio::sync::Mutex<()>,
     generation: AtomicU64,
     last_failure: RwLock<Option<Failure>>,
@@ -100,7 +104,7 @@ impl<S: TokenSource> TokenCache<S> {
             source,
             clock: Arc::new(SystemClock),
             margin: DEFAULT_MARGIN,
-            entry: RwLock::new(None),
+            entry: ArcSwapOption::const_empty(),
             refresh: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             last_failure: RwLock::new(None),
@@ -142,7 +146,7 @@ impl<S: TokenSource> TokenCache<S> {
 
     /// Drops the cached token.
     pub fn clear(&self) {
-        *self.entry.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.entry.store(None);
     }
 
     /// A valid token: from memory when fresh, else from one fetch shared by all callers.
@@ -154,9 +158,9 @@ impl<S: TokenSource> TokenCache<S> {
         self.refresh(now).await
     }
 
-    /// The cached token if it is fresh: a read lock, one comparison and an `Arc` clone.
+    /// The cached token if it is fresh: a lock-free load, one comparison and an `Arc` clone.
     fn fresh(&self, now: SystemTime) -> Option<Arc<Expiring<S::Token>>> {
-        let guard = self.entry.read().unwrap_or_else(|e| e.into_inner());
+        let guard = self.entry.load();
         let e = guard.as_ref()?;
         Self::is_fresh(e, now).then(|| e.token.clone())
     }
@@ -203,11 +207,11 @@ impl<S: TokenSource> TokenCache<S> {
             Ok(token) => {
                 let token = Arc::new(token);
                 let refresh_at = self.refresh_at(&token, self.clock.now());
-                *self.entry.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Entry {
+                self.entry.store(Some(Arc::new(Entry {
                     token: token.clone(),
                     refresh_at,
                     invalidated: AtomicBool::new(false),
-                }));
+                })));
                 Ok(token)
             }
             Err(error) => {
@@ -230,7 +234,7 @@ impl<S: TokenSource> TokenCache<S> {
     }
 
     fn current(&self) -> Option<Arc<Entry<S::Token>>> {
-        self.entry.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.entry.load_full()
     }
 
     /// Expiry less the margin: the smaller of the configured margin and half the lifetime
