@@ -2,8 +2,10 @@
 //! example programs unchanged (pointed at it with `--endpoint`), and refuses requests
 //! signed with a wrong secret or an old timestamp.
 
+mod programs;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
@@ -51,23 +53,6 @@ password = "cfg-cf-SECRET-password"
 role_type = "DOMAIN_ADMIN"
 "#;
 
-/// A built binary of this workspace (`cargo test` builds examples and every member's bins).
-fn built(rel: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join(format!("{rel}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test --workspace` builds it",
-        path.display()
-    );
-    path
-}
-
 /// The emulator process; killed when dropped.
 struct Server {
     child: Child,
@@ -82,7 +67,7 @@ impl Drop for Server {
 }
 
 fn start_binary(config: &Path) -> Server {
-    let mut child = Command::new(built("token-emulator"))
+    let mut child = Command::new(programs::built("token-emulator"))
         .args(["--listen", "127.0.0.1:0", "--config"])
         .arg(config)
         .stdout(Stdio::piped())
@@ -102,19 +87,8 @@ fn start_binary(config: &Path) -> Server {
     Server { child, base }
 }
 
-/// A fresh directory for one test (tests run in parallel in one process).
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "cloud-tokens-e2e-binary-{test}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn run_example(name: &str, args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
-    Command::new(built(&format!("examples/{name}")))
+    Command::new(programs::example(name))
         .args(args)
         .env_clear()
         .env("HOME", home)
@@ -131,12 +105,12 @@ fn stdout_json(out: &Output) -> Value {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+    programs::stdout_json(out)
 }
 
 #[test]
 fn the_binary_with_a_config_file_serves_the_three_examples_unchanged() {
-    let dir = temp_dir("examples");
+    let dir = programs::temp_dir("emulator-examples");
     let config = dir.join("emulator.toml");
     std::fs::write(&config, CONFIG).unwrap();
     let server = start_binary(&config);
@@ -257,7 +231,7 @@ async fn send(req: HttpRequest) -> (u16, String) {
 
 #[tokio::test]
 async fn the_binary_refuses_old_timestamps_and_wrong_secrets() {
-    let dir = temp_dir("refusals");
+    let dir = programs::temp_dir("emulator-refusals");
     let config = dir.join("emulator.toml");
     std::fs::write(&config, CONFIG).unwrap();
     let server = start_binary(&config);

@@ -1,6 +1,8 @@
 //! The `cloudforet_login` example against a wiremock server: its stdout JSON, its exit codes
 //! and the requests it sends.
 
+mod programs;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -10,24 +12,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PASSWORD: &str = "example-pw-SECRET";
 
-/// The example binary. `cargo test` builds examples before running tests; with a target
-/// filter (`cargo test --test …`) build it first with `cargo build --example cloudforet_login`.
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(format!("cloudforet_login{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds it; with a target filter, run \
-         `cargo build --example cloudforet_login` first",
-        path.display()
-    );
-    path
+    programs::example("cloudforet_login")
 }
 
 fn jwt(claims: Value) -> String {
@@ -124,15 +110,7 @@ fn args(server: &MockServer, extra: &[&str]) -> Vec<String> {
     v
 }
 
-fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use programs::stdout_json;
 
 fn body(r: &wiremock::Request) -> Value {
     serde_json::from_slice(&r.body).unwrap()

@@ -3,9 +3,10 @@
 //! object on stdout, one line on stderr, exit codes 0 / 1 / 2 — and the signed request it
 //! sends.
 
+mod programs;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use token_common::signing::huawei::{
     authorization, canonical_query_from_raw, canonical_request, canonical_uri, payload_hash,
@@ -26,32 +27,11 @@ const BEARER_PATH: &str =
     "/v1/identity-stores/d-1234567890/tenant/e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e/bearer-token";
 
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let path = dir.join(format!(
-        "huawei_create_bearer_token{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds it; with a target filter, run \
-         `cargo build --example huawei_create_bearer_token` first",
-        path.display()
-    );
-    path
+    programs::example("huawei_create_bearer_token")
 }
 
-/// A fresh, empty home directory.
 fn temp_home() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "huawei-example-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    programs::temp_dir("huawei-example")
 }
 
 /// Runs the example with only `env` (and HOME) set, off the async runtime so the mock

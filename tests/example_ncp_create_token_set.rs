@@ -3,9 +3,10 @@
 //! file, one JSON object on stdout, one line on stderr, exit codes 0 / 1 / 2 — and the
 //! signed request it sends.
 
+mod programs;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 use token_common::credentials::NcpCredentials;
@@ -24,25 +25,11 @@ const ACCESS: &str =
 const REFRESH: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJyZWZyZXNoIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE5MDAwMDAwMDB9.c2ln";
 
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    dir.join(format!(
-        "ncp_create_token_set{}",
-        std::env::consts::EXE_SUFFIX
-    ))
+    programs::example("ncp_create_token_set")
 }
 
-/// A fresh, empty home directory.
 fn temp_home() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "ncp-example-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    programs::temp_dir("ncp-example")
 }
 
 /// Runs the example with only `env` (and HOME) set, off the async runtime so the mock
@@ -96,9 +83,7 @@ fn assert_signed(req: &wiremock::Request, ak: &str, sk: &str) {
     );
 }
 
-fn stdout_json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
-}
+use programs::stdout_json;
 
 #[tokio::test]
 async fn prints_the_token_set_as_json_with_env_credentials() {
