@@ -332,7 +332,10 @@ async fn session_regrants_across_expiry_then_expires_with_its_refresh_token() {
 
     // Past the refresh margin (half of a 60 s lifetime): re-granted.
     clock.advance(Duration::from_secs(45));
-    let second = session.access_token().await.expect("re-granted token");
+    let second = session
+        .fresh_access_token()
+        .await
+        .expect("re-granted token");
     assert_ne!(
         second.secret().expose_secret(),
         first.secret().expose_secret()

@@ -312,7 +312,7 @@ async fn token_cache_serves_the_valid_token_while_refreshes_fail() {
     // valid for 2 more minutes, is served instead of an error.
     clock.advance(Duration::from_secs(3600 - 120));
     emulator.inject(Fault::status(503).times(3).on(ServicePrefix::Ncp));
-    let during = cache.get().await.expect("the still-valid token");
+    let during = cache.get_fresh().await.expect("the still-valid token");
     assert_eq!(during.value.expose_secret(), first.value.expose_secret());
     assert_eq!(
         emulator.pending_faults(),
@@ -320,8 +320,10 @@ async fn token_cache_serves_the_valid_token_while_refreshes_fail() {
         "the refresh was tried (3 attempts)"
     );
 
-    // Once the service answers again, the next call refreshes.
-    let after = cache.get().await.expect("refreshed token");
+    // Once the service answers again and the failure's backoff (at most 5 s) is over,
+    // the next call refreshes.
+    clock.advance(Duration::from_secs(5));
+    let after = cache.get_fresh().await.expect("refreshed token");
     assert_ne!(after.value.expose_secret(), first.value.expose_secret());
 
     // Past expiry with the service down: the error, not the dead token.

@@ -267,7 +267,7 @@ async fn bearer_token_source_rotates_before_expiry() {
 
     // Within the refresh margin: a new token, and the replaced one is deleted.
     clock.advance(lifetime - Duration::from_secs(120));
-    let second = cache.get().await.expect("rotated token");
+    let second = cache.get_fresh().await.expect("rotated token");
     assert_ne!(second.value.token_id, first.value.token_id);
     assert_ne!(
         second.value.token.expose_secret(),

@@ -327,7 +327,7 @@ async fn token_source_refreshes_then_renews_across_expiry() {
     // Inside the refresh margin (5 minutes before expiry): refreshed with the refresh
     // token, one more token issued.
     clock.advance(Duration::from_secs(3600 - 200));
-    let second = cache.get().await.expect("refreshed token");
+    let second = cache.get_fresh().await.expect("refreshed token");
     assert_ne!(second.value.expose_secret(), first.value.expose_secret());
     assert!(second.expires_at.expect("exp") > first_exp);
     assert_eq!(issued(&client).await, 3);
@@ -361,7 +361,7 @@ async fn token_source_recovers_from_a_replaced_generator() {
     // a new set instead of failing.
     client.replace_token_generator(TAG).await.expect("replace");
     clock.advance(Duration::from_secs(3600 - 60));
-    let next = cache.get().await.expect("token from a new set");
+    let next = cache.get_fresh().await.expect("token from a new set");
     assert_ne!(next.value.expose_secret(), first.value.expose_secret());
     emulator.shutdown().await.expect("clean shutdown");
 }

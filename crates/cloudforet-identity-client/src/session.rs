@@ -260,6 +260,13 @@ impl Session {
         self.cache.get().await.map(AccessToken)
     }
 
+    /// Like [`access_token`](Self::access_token), but when the token is due for a re-grant
+    /// (inside the refresh margin, still valid) waits for that grant instead of returning
+    /// the current token at once. A failed re-grant still gives the valid token.
+    pub async fn fresh_access_token(&self) -> Result<AccessToken> {
+        self.cache.get_fresh().await.map(AccessToken)
+    }
+
     /// Tells the session that the service answered 401 to `token`: the next
     /// [`access_token`](Self::access_token) grants a new one (once, however many callers
     /// report the same token).

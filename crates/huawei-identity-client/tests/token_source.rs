@@ -92,7 +92,7 @@ async fn refreshes_ahead_of_expiry_and_keeps_replaced_token_by_default() {
 
     // 56 minutes in: inside the margin — a new token is created ahead of expiry.
     tokio::time::advance(Duration::from_secs(2 * 60)).await;
-    assert_eq!(cache.get().await.unwrap().value.token_id, "tok-2");
+    assert_eq!(cache.get_fresh().await.unwrap().value.token_id, "tok-2");
     assert_eq!(
         calls(&fake),
         vec![
@@ -114,7 +114,7 @@ async fn delete_replaced_deletes_the_old_token_after_creating_the_new_one() {
     assert_eq!(cache.get().await.unwrap().value.token_id, "tok-1");
     assert_eq!(fake.requests().len(), 1, "nothing to delete the first time");
     tokio::time::advance(Duration::from_secs(56 * 60)).await;
-    assert_eq!(cache.get().await.unwrap().value.token_id, "tok-2");
+    assert_eq!(cache.get_fresh().await.unwrap().value.token_id, "tok-2");
     assert_eq!(
         calls(&fake),
         vec![
@@ -134,7 +134,7 @@ async fn a_failed_delete_does_not_fail_the_refresh() {
         .into_cache();
     cache.get().await.unwrap();
     tokio::time::advance(Duration::from_secs(59 * 60)).await;
-    assert_eq!(cache.get().await.unwrap().value.token_id, "tok-2");
+    assert_eq!(cache.get_fresh().await.unwrap().value.token_id, "tok-2");
     assert_eq!(fake.requests().len(), 3);
 }
 
@@ -151,7 +151,7 @@ async fn expiry_is_measured_on_the_local_clock_when_the_server_clock_differs() {
     let token = cache.get().await.unwrap();
     assert_eq!(token.expires_at, Some(start + LIFETIME));
     tokio::time::advance(Duration::from_secs(56 * 60)).await;
-    assert_eq!(cache.get().await.unwrap().value.token_id, "tok-2");
+    assert_eq!(cache.get_fresh().await.unwrap().value.token_id, "tok-2");
 }
 
 #[tokio::test(start_paused = true)]

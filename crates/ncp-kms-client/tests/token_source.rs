@@ -129,7 +129,8 @@ fn calls(fake: &FakeHttp) -> Vec<String> {
 async fn access_marker(
     cache: &ncp_kms_client::TokenCache<ncp_kms_client::KmsTokenSource>,
 ) -> String {
-    let token = cache.get().await.unwrap();
+    // A refresh ahead of expiry runs detached from `get`; `get_fresh` waits for it.
+    let token = cache.get_fresh().await.unwrap();
     let claims = token_common::jwt::read_claims(token.value.expose_secret()).unwrap();
     claims.get_str("sub").unwrap().to_owned()
 }

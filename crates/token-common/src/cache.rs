@@ -3,29 +3,43 @@
 //! [`TokenCache`] wraps a [`TokenSource`] and hands out a valid token:
 //! * a fresh token is served from memory (a lock-free load, one comparison and an `Arc`
 //!   clone);
-//! * ahead of expiry (see [`DEFAULT_MARGIN`]) exactly one caller fetches a new token while
-//!   the others keep getting the old one, still valid;
-//! * once the token has expired, callers wait for that one fetch;
-//! * a failed refresh while the old token is still valid returns the old token; an expired
-//!   token and a failed refresh return the error (to every caller that waited for it, with
-//!   no second fetch);
-//! * time is read from an injectable [`Clock`].
+//! * ahead of expiry (see [`DEFAULT_MARGIN`], optionally jittered) one fetch starts in a
+//!   task of its own, **detached** from the caller that noticed: that caller, and every
+//!   other, keeps getting the old token (still valid) at once, and cancelling any of them
+//!   does not cancel the fetch;
+//! * once the token has expired (or was [invalidated](TokenCache::invalidate)), callers wait
+//!   for that one fetch, and all get its outcome — the new token or the error;
+//! * a fetch that takes longer than the load timeout (default [`DEFAULT_LOAD_TIMEOUT`],
+//!   separate from any request timeout of the source) fails;
+//! * a failed refresh while the old token is still valid keeps the old token, logs one
+//!   warning, and waits a jittered [`FailureBackoff`] before the next try (the wait is
+//!   stored with the token, so callers meanwhile are plain cache hits, not a storm);
+//! * a floor interval (off by default) keeps fetches at least that far apart unless the
+//!   token expired or was invalidated;
+//! * time is read from an injectable [`Clock`]; the jitter from a seedable RNG.
+//!
+//! Fetches run on the tokio runtime of the caller that starts them (`tokio::spawn`), so
+//! [`TokenCache::get`] must be awaited inside a tokio runtime.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use tokio::sync::watch;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::transport::BoxFuture;
 
 /// How long before expiry a token is refreshed, at most. The margin used is the smaller of
 /// this and half the token's lifetime, so a 30-minute token is refreshed 5 minutes ahead and
 /// a 1-minute token 30 seconds ahead.
 pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
+
+/// How long one fetch may take before the cache gives up on it.
+pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A value with the time it stops being valid (`None`: it does not expire).
 #[derive(Clone, PartialEq, Eq)]
@@ -59,85 +73,251 @@ pub trait TokenSource: Send + Sync {
 
     /// Fetches a new token and its expiry.
     fn fetch(&self) -> BoxFuture<'_, Result<Expiring<Self::Token>>>;
+
+    /// The error given when a fetch outlives the cache's load timeout. The default is
+    /// [`Error::Timeout`]; a source may name itself instead.
+    fn timed_out(&self, after: Duration) -> Error {
+        Error::Timeout { after }
+    }
+}
+
+/// The wait after a failed refresh while the old token is still valid: before try `n`
+/// (1-based, counting consecutive failures) a random time between half and all of
+/// `min(max, base × 2^(n-1))`. Half is always waited, so a failing source is never hit
+/// in a loop; the random half spreads a fleet that failed together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FailureBackoff {
+    /// The ceiling of the first wait.
+    pub base: Duration,
+    /// The largest ceiling.
+    pub max: Duration,
+}
+
+impl FailureBackoff {
+    /// A backoff from `base` doubling up to `max`.
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self { base, max }
+    }
+
+    /// The ceiling of the wait after `n` consecutive failures (1-based).
+    pub fn ceiling(&self, n: u32) -> Duration {
+        let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+
+    /// A wait between half of [`ceiling`](Self::ceiling) and all of it, drawn from `rng`.
+    fn delay(&self, n: u32, rng: &mut fastrand::Rng) -> Duration {
+        let ceiling = self.ceiling(n);
+        let half = ceiling / 2;
+        half + random_up_to(ceiling - half, rng)
+    }
+}
+
+impl Default for FailureBackoff {
+    /// 5 s, doubling up to 60 s.
+    fn default() -> Self {
+        Self::new(Duration::from_secs(5), Duration::from_secs(60))
+    }
+}
+
+fn random_up_to(max: Duration, rng: &mut fastrand::Rng) -> Duration {
+    let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rng.u64(0..=nanos))
 }
 
 struct Entry<T> {
     token: Arc<Expiring<T>>,
-    /// When to start refreshing (`None`: never): expiry less the margin, computed once so
+    /// When to start refreshing (`None`: never): expiry less the margin, pushed later by
+    /// the floor and by a failure's backoff, never past expiry. Computed when stored so
     /// that a cache hit is one comparison.
     refresh_at: Option<SystemTime>,
     invalidated: AtomicBool,
 }
 
-struct Failure {
-    generation: u64,
-    error: crate::Error,
+impl<T> Entry<T> {
+    fn is_fresh(&self, now: SystemTime) -> bool {
+        !self.invalidated.load(Ordering::Acquire) && self.refresh_at.is_none_or(|t| now < t)
+    }
+
+    fn is_valid(&self, now: SystemTime) -> bool {
+        !self.invalidated.load(Ordering::Acquire) && self.token.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// The outcome of one fetch, as every waiter sees it.
+type Outcome<T> = Option<Result<Arc<Expiring<T>>>>;
+
+/// What the refresh machinery remembers between fetches (behind a lock the hit path never
+/// takes).
+struct State<T> {
+    /// The fetch running now: waiters subscribe to its outcome.
+    in_flight: Option<watch::Receiver<Outcome<T>>>,
+    /// When the last fetch started (for the floor).
+    last_started: Option<SystemTime>,
+    /// Failed fetches since the last success.
+    failures: u32,
+    rng: fastrand::Rng,
+}
+
+/// What a fetch task shares with the handles: the source and the state.
+struct Shared<S: TokenSource> {
+    source: S,
+    entry: ArcSwapOption<Entry<S::Token>>,
+    state: Mutex<State<S::Token>>,
+}
+
+impl<S: TokenSource> Shared<S> {
+    fn state(&self) -> MutexGuard<'_, State<S::Token>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    clock: Arc<dyn Clock>,
+    margin: Duration,
+    margin_jitter: Duration,
+    floor: Duration,
+    load_timeout: Duration,
+    backoff: FailureBackoff,
 }
 
 /// A refresh-ahead cache over a [`TokenSource`]; see the [module docs](self).
+///
+/// Cloning gives another handle on the same token and source (configure before cloning:
+/// the `with_*` settings belong to the handle they are called on).
 pub struct TokenCache<S: TokenSource> {
-    source: S,
-    clock: Arc<dyn Clock>,
-    margin: Duration,
-    /// The current token: read without a lock on every hit, replaced whole on refresh.
-    entry: ArcSwapOption<Entry<S::Token>>,
-    refresh: tokio::sync::Mutex<()>,
-    generation: AtomicU64,
-    last_failure: RwLock<Option<Failure>>,
+    shared: Arc<Shared<S>>,
+    config: Arc<Config>,
+}
+
+impl<S: TokenSource> Clone for TokenCache<S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            config: self.config.clone(),
+        }
+    }
 }
 
 impl<S: TokenSource + fmt::Debug> fmt::Debug for TokenCache<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let expires_at = self.current().and_then(|e| e.token.expires_at);
+        let current = self.shared.entry.load();
+        let current = current.as_ref();
         f.debug_struct("TokenCache")
-            .field("source", &self.source)
-            .field("margin", &self.margin)
-            .field("cached_expires_at", &expires_at)
+            .field("source", &self.shared.source)
+            .field("margin", &self.config.margin)
+            .field("cached_expires_at", &current.map(|e| e.token.expires_at))
+            .field("refresh_at", &current.map(|e| e.refresh_at))
             .finish_non_exhaustive()
     }
 }
 
 impl<S: TokenSource> TokenCache<S> {
-    /// A cache over `source` with the system clock and [`DEFAULT_MARGIN`].
+    /// A cache over `source` with the system clock, [`DEFAULT_MARGIN`] without jitter, no
+    /// floor, [`DEFAULT_LOAD_TIMEOUT`] and the default [`FailureBackoff`].
     pub fn new(source: S) -> Self {
         Self {
-            source,
-            clock: Arc::new(SystemClock),
-            margin: DEFAULT_MARGIN,
-            entry: ArcSwapOption::const_empty(),
-            refresh: tokio::sync::Mutex::new(()),
-            generation: AtomicU64::new(0),
-            last_failure: RwLock::new(None),
+            shared: Arc::new(Shared {
+                source,
+                entry: ArcSwapOption::const_empty(),
+                state: Mutex::new(State {
+                    in_flight: None,
+                    last_started: None,
+                    failures: 0,
+                    rng: fastrand::Rng::new(),
+                }),
+            }),
+            config: Arc::new(Config {
+                clock: Arc::new(SystemClock),
+                margin: DEFAULT_MARGIN,
+                margin_jitter: Duration::ZERO,
+                floor: Duration::ZERO,
+                load_timeout: DEFAULT_LOAD_TIMEOUT,
+                backoff: FailureBackoff::default(),
+            }),
         }
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
     }
 
     /// Reads time from `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.config_mut().clock = clock;
         self
     }
 
     /// Refreshes at most `margin` before expiry (see [`DEFAULT_MARGIN`]).
     pub fn with_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
+        self.config_mut().margin = margin;
+        self
+    }
+
+    /// Adds a random part, up to `jitter`, to the margin of each token (still at most half
+    /// its lifetime), so many processes that fetched together do not refresh together.
+    pub fn with_margin_jitter(mut self, jitter: Duration) -> Self {
+        self.config_mut().margin_jitter = jitter;
+        self
+    }
+
+    /// Never starts a fetch less than `floor` after the previous one started, unless the
+    /// token has expired or was invalidated.
+    pub fn with_floor(mut self, floor: Duration) -> Self {
+        self.config_mut().floor = floor;
+        self
+    }
+
+    /// Gives up on a fetch after `timeout` (see [`DEFAULT_LOAD_TIMEOUT`]); the error is the
+    /// source's [`TokenSource::timed_out`].
+    pub fn with_load_timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().load_timeout = timeout;
+        self
+    }
+
+    /// How long to wait after a failed refresh while the old token is still valid.
+    pub fn with_failure_backoff(mut self, backoff: FailureBackoff) -> Self {
+        self.config_mut().backoff = backoff;
+        self
+    }
+
+    /// Draws jitter from an RNG seeded with `seed` (for reproducible tests).
+    pub fn with_rng_seed(self, seed: u64) -> Self {
+        self.shared.state().rng = fastrand::Rng::with_seed(seed);
+        self
+    }
+
+    /// Puts `token` in the cache as if it had just been fetched (for a value known up
+    /// front, such as credentials given in code).
+    pub fn with_token(self, token: Expiring<S::Token>) -> Self {
+        let now = self.config.clock.now();
+        let mut state = self.shared.state();
+        let entry = self.entry_for(Arc::new(token), now, &mut state);
+        self.shared.entry.store(Some(Arc::new(entry)));
+        drop(state);
         self
     }
 
     /// The source.
     pub fn source(&self) -> &S {
-        &self.source
+        &self.shared.source
     }
 
     /// The cached token, valid or not, without fetching.
     pub fn cached(&self) -> Option<Arc<Expiring<S::Token>>> {
-        self.current().map(|e| e.token.clone())
+        self.shared.entry.load_full().map(|e| e.token.clone())
     }
 
     /// Marks `token` as no longer usable (say, the service answered 401 to it), so the next
-    /// [`get`](Self::get) fetches a new one. Does nothing if the cache already holds
-    /// another token.
+    /// [`get`](Self::get) fetches a new one, floor or not. Does nothing if the cache already
+    /// holds another token.
     pub fn invalidate(&self, token: &Arc<Expiring<S::Token>>) {
-        if let Some(e) = self.current() {
+        // Under the state lock, so that a failure storing a new entry for the same token
+        // cannot drop the mark.
+        let _state = self.shared.state();
+        if let Some(e) = self.shared.entry.load_full() {
             if Arc::ptr_eq(&e.token, token) {
                 e.invalidated.store(true, Ordering::Release);
             }
@@ -146,113 +326,220 @@ impl<S: TokenSource> TokenCache<S> {
 
     /// Drops the cached token.
     pub fn clear(&self) {
-        self.entry.store(None);
-    }
-
-    /// A valid token: from memory when fresh, else from one fetch shared by all callers.
-    pub async fn get(&self) -> Result<Arc<Expiring<S::Token>>> {
-        let now = self.clock.now();
-        if let Some(token) = self.fresh(now) {
-            return Ok(token);
-        }
-        self.refresh(now).await
+        let _state = self.shared.state();
+        self.shared.entry.store(None);
     }
 
     /// The cached token if it is fresh: a lock-free load, one comparison and an `Arc` clone.
     fn fresh(&self, now: SystemTime) -> Option<Arc<Expiring<S::Token>>> {
-        let guard = self.entry.load();
+        let guard = self.shared.entry.load();
         let e = guard.as_ref()?;
-        Self::is_fresh(e, now).then(|| e.token.clone())
+        e.is_fresh(now).then(|| e.token.clone())
     }
 
-    /// The slow path: wait for (or run) the one refresh.
-    async fn refresh(&self, now: SystemTime) -> Result<Arc<Expiring<S::Token>>> {
-        let current = self.current();
-        let seen = self.generation.load(Ordering::Acquire);
-        let _guard = match self.refresh.try_lock() {
-            Ok(guard) => guard,
-            Err(_) => {
-                // Someone is refreshing: a still-valid token is good enough meanwhile.
-                if let Some(e) = &current {
-                    if Self::is_valid(e, now) {
-                        return Ok(e.token.clone());
-                    }
-                }
-                self.refresh.lock().await
-            }
-        };
-        let now = self.clock.now();
-        if let Some(e) = self.current() {
-            // Another caller may have stored a new token since we looked.
-            if Self::is_fresh(&e, now) {
-                return Ok(e.token.clone());
-            }
+    /// An entry for a token fetched by a fetch that started at `state.last_started`.
+    fn entry_for(
+        &self,
+        token: Arc<Expiring<S::Token>>,
+        now: SystemTime,
+        state: &mut State<S::Token>,
+    ) -> Entry<S::Token> {
+        let refresh_at = refresh_at(&self.config, &token, now, state);
+        Entry {
+            token,
+            refresh_at,
+            invalidated: AtomicBool::new(false),
         }
-        if self.generation.load(Ordering::Acquire) != seen {
-            // A fetch finished while we waited: use its outcome rather than fetching again.
-            if let Some(e) = self.current() {
-                if Self::is_valid(&e, now) {
+    }
+}
+
+/// When to refresh `token`, fetched at `fetched_at`: expiry less the (jittered) margin, at
+/// most half the lifetime; not before the floor allows the next fetch; never after expiry.
+fn refresh_at<T>(
+    config: &Config,
+    token: &Expiring<T>,
+    fetched_at: SystemTime,
+    state: &mut State<T>,
+) -> Option<SystemTime> {
+    let expires_at = token.expires_at?;
+    let lifetime = expires_at
+        .duration_since(fetched_at)
+        .unwrap_or(Duration::ZERO);
+    let margin = config
+        .margin
+        .saturating_add(random_up_to(config.margin_jitter, &mut state.rng))
+        .min(lifetime / 2);
+    let mut at = expires_at.checked_sub(margin).unwrap_or(expires_at);
+    if let Some(floor_at) = state.last_started.and_then(|t| t.checked_add(config.floor)) {
+        at = at.max(floor_at);
+    }
+    Some(at.min(expires_at))
+}
+
+impl<S: TokenSource + 'static> TokenCache<S> {
+    /// A valid token: from memory when fresh; when stale but valid, the cached token at
+    /// once while one detached fetch runs; when expired or invalidated, the outcome of the
+    /// one fetch shared by all callers.
+    pub async fn get(&self) -> Result<Arc<Expiring<S::Token>>> {
+        let now = self.config.clock.now();
+        if let Some(token) = self.fresh(now) {
+            return Ok(token);
+        }
+        self.slow(now, false).await
+    }
+
+    /// Like [`get`](Self::get), but a caller who finds the token due for refresh (and still
+    /// valid) waits for the refresh instead of taking the old token. A failed refresh still
+    /// gives the old token while it is valid. For callers that would rather have the newest
+    /// token than an immediate answer (and for tests).
+    pub async fn get_fresh(&self) -> Result<Arc<Expiring<S::Token>>> {
+        let now = self.config.clock.now();
+        if let Some(token) = self.fresh(now) {
+            return Ok(token);
+        }
+        self.slow(now, true).await
+    }
+
+    /// The slow path: start (or join) the one fetch; wait for it when there is no valid
+    /// token, or when `wait_when_stale`.
+    async fn slow(
+        &self,
+        now: SystemTime,
+        wait_when_stale: bool,
+    ) -> Result<Arc<Expiring<S::Token>>> {
+        let mut outcome = {
+            let mut state = self.shared.state();
+            let current = self.shared.entry.load_full();
+            let valid = current.as_ref().filter(|e| e.is_valid(now));
+            if let Some(e) = valid {
+                // Another caller may have stored a new token since we looked, or the
+                // floor or a failure's backoff may hold the next fetch back.
+                if e.is_fresh(now) {
                     return Ok(e.token.clone());
                 }
-            }
-            if let Some(f) = &*self.last_failure.read().unwrap_or_else(|e| e.into_inner()) {
-                if f.generation > seen {
-                    return Err(f.error.clone());
+                let rx = match &state.in_flight {
+                    Some(rx) => rx.clone(),
+                    None => self.start(&mut state, now),
+                };
+                if !wait_when_stale {
+                    return Ok(e.token.clone());
+                }
+                rx
+            } else {
+                match &state.in_flight {
+                    Some(rx) => rx.clone(),
+                    None => self.start(&mut state, now),
                 }
             }
-        }
-        let result = self.source.fetch().await;
-        let generation = self.generation.load(Ordering::Acquire) + 1;
-        let outcome = match result {
+        };
+        let result = match outcome.wait_for(Option::is_some).await {
+            Ok(done) => done.clone(),
+            Err(_) => None,
+        };
+        result.unwrap_or_else(|| {
+            Err(Error::Transport {
+                message: "the token fetch ended without an answer (it panicked, or its runtime shut down)".into(),
+                connect: false,
+                source: None,
+            })
+        })
+    }
+
+    /// Starts the fetch in a task of its own, so no caller's cancellation cancels it.
+    fn start(
+        &self,
+        state: &mut State<S::Token>,
+        now: SystemTime,
+    ) -> watch::Receiver<Outcome<S::Token>> {
+        let (tx, rx) = watch::channel(None);
+        state.in_flight = Some(rx.clone());
+        state.last_started = Some(now);
+        let cache = self.clone();
+        tokio::spawn(async move {
+            // Clears `in_flight` if the fetch panics, so later callers start a new one.
+            let flight = FlightGuard {
+                shared: &cache.shared,
+                tx: &tx,
+            };
+            let timeout = cache.config.load_timeout;
+            let result = match tokio::time::timeout(timeout, cache.shared.source.fetch()).await {
+                Ok(result) => result,
+                Err(_) => Err(cache.shared.source.timed_out(timeout)),
+            };
+            let outcome = cache.finish(result);
+            drop(flight);
+            tx.send_replace(Some(outcome));
+        });
+        rx
+    }
+
+    /// Stores a fetch's outcome; what waiters get.
+    fn finish(&self, result: Result<Expiring<S::Token>>) -> Result<Arc<Expiring<S::Token>>> {
+        let now = self.config.clock.now();
+        let mut state = self.shared.state();
+        state.in_flight = None;
+        match result {
             Ok(token) => {
+                state.failures = 0;
                 let token = Arc::new(token);
-                let refresh_at = self.refresh_at(&token, self.clock.now());
-                self.entry.store(Some(Arc::new(Entry {
-                    token: token.clone(),
-                    refresh_at,
-                    invalidated: AtomicBool::new(false),
-                })));
+                let entry = self.entry_for(token.clone(), now, &mut state);
+                self.shared.entry.store(Some(Arc::new(entry)));
                 Ok(token)
             }
             Err(error) => {
-                *self.last_failure.write().unwrap_or_else(|e| e.into_inner()) = Some(Failure {
-                    generation,
-                    error: error.clone(),
-                });
-                let now = self.clock.now();
-                match self.current() {
-                    Some(e) if Self::is_valid(&e, now) => {
-                        tracing::warn!(error = %error, "token refresh failed; the current token is still valid");
-                        Ok(e.token.clone())
+                state.failures = state.failures.saturating_add(1);
+                let current = self.shared.entry.load_full();
+                match current.filter(|e| e.is_valid(now)) {
+                    Some(e) => {
+                        let wait = self.config.backoff.delay(state.failures, &mut state.rng);
+                        let retry_at = now.checked_add(wait).unwrap_or(now);
+                        tracing::warn!(
+                            error = %error,
+                            failures = state.failures,
+                            retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            "token refresh failed; keeping the current token, still valid"
+                        );
+                        // The same token, its next refresh pushed back by the backoff (and
+                        // the floor), never past its expiry.
+                        let floor_at = state
+                            .last_started
+                            .and_then(|t| t.checked_add(self.config.floor));
+                        let retry_at = floor_at.map_or(retry_at, |f| retry_at.max(f));
+                        let refresh_at =
+                            e.token.expires_at.map_or(retry_at, |exp| retry_at.min(exp));
+                        let token = e.token.clone();
+                        self.shared.entry.store(Some(Arc::new(Entry {
+                            token: token.clone(),
+                            refresh_at: Some(refresh_at),
+                            invalidated: AtomicBool::new(false),
+                        })));
+                        Ok(token)
                     }
-                    _ => Err(error),
+                    None => Err(error),
                 }
             }
-        };
-        self.generation.store(generation, Ordering::Release);
-        outcome
+        }
     }
+}
 
-    fn current(&self) -> Option<Arc<Entry<S::Token>>> {
-        self.entry.load_full()
-    }
+/// Clears the state's `in_flight` when a fetch task ends without [`TokenCache::finish`]
+/// (a panic in the source), so the next caller starts a new fetch instead of waiting on a
+/// dead one.
+struct FlightGuard<'a, S: TokenSource> {
+    shared: &'a Shared<S>,
+    tx: &'a watch::Sender<Outcome<S::Token>>,
+}
 
-    /// Expiry less the margin: the smaller of the configured margin and half the lifetime
-    /// the token had when it was fetched.
-    fn refresh_at(&self, token: &Expiring<S::Token>, fetched_at: SystemTime) -> Option<SystemTime> {
-        let expires_at = token.expires_at?;
-        let lifetime = expires_at
-            .duration_since(fetched_at)
-            .unwrap_or(Duration::ZERO);
-        Some(expires_at - self.margin.min(lifetime / 2))
-    }
-
-    fn is_fresh(e: &Entry<S::Token>, now: SystemTime) -> bool {
-        !e.invalidated.load(Ordering::Acquire) && e.refresh_at.is_none_or(|t| now < t)
-    }
-
-    fn is_valid(e: &Entry<S::Token>, now: SystemTime) -> bool {
-        !e.invalidated.load(Ordering::Acquire) && e.token.expires_at.is_none_or(|t| now < t)
+impl<S: TokenSource> Drop for FlightGuard<'_, S> {
+    fn drop(&mut self) {
+        let mut state = self.shared.state();
+        if state
+            .in_flight
+            .as_ref()
+            .is_some_and(|rx| rx.same_channel(&self.tx.subscribe()))
+        {
+            state.in_flight = None;
+        }
     }
 }
 

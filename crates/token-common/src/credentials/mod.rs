@@ -13,6 +13,7 @@ mod env;
 mod huawei;
 mod ini;
 mod ncp;
+mod refresh;
 
 use std::fmt::Debug;
 
@@ -24,6 +25,10 @@ pub use huawei::{
 };
 pub use ini::{Ini, IniSection};
 pub use ncp::{NcpCredentials, NcpEnvironment, NcpProfile};
+pub use refresh::{
+    CredentialsCache, LoadCredentials, PreparedSigner, ProvidedCredentials, SignerCache,
+    CREDENTIALS_FLOOR, CREDENTIALS_MARGIN, CREDENTIALS_MARGIN_JITTER,
+};
 
 /// Something that supplies credentials of type `C`.
 pub trait ProvideCredentials<C>: Send + Sync + Debug {
