@@ -437,11 +437,10 @@ impl<S: TokenSource + 'static> TokenCache<S> {
             Err(_) => None,
         };
         result.unwrap_or_else(|| {
-            Err(Error::Transport {
-                message: "the token fetch ended without an answer (it panicked, or its runtime shut down)".into(),
-                connect: false,
-                source: None,
-            })
+            Err(Error::transport(
+                "the token fetch ended without an answer (it panicked, or its runtime shut down)",
+                false,
+            ))
         })
     }
 

@@ -69,11 +69,7 @@ impl TokenSource for Source {
             tokio::time::sleep(FETCH_TIME).await;
             self.completed.fetch_add(1, Ordering::SeqCst);
             match mode {
-                Mode::Fail => Err(Error::Transport {
-                    message: "refresh failed".into(),
-                    connect: true,
-                    source: None,
-                }),
+                Mode::Fail => Err(Error::transport("refresh failed", true)),
                 Mode::Panic => panic!("the source broke"),
                 _ => Ok(Expiring::new(
                     SecretString::new(format!("token-{n}")),
