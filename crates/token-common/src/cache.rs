@@ -77,7 +77,7 @@ pub trait TokenSource: Send + Sync {
     /// The error given when a fetch outlives the cache's load timeout. The default is
     /// [`Error::Timeout`]; a source may name itself instead.
     fn timed_out(&self, after: Duration) -> Error {
-        Error::Timeout { after }
+        Error::timeout(after)
     }
 }
 
