@@ -47,6 +47,7 @@ mod jwt;
 mod ncp;
 mod ncp_crypto;
 mod server;
+pub mod verify;
 
 pub use config::Config;
 pub use error::Error;
