@@ -82,7 +82,7 @@ pub use token_common::credentials::{
     HuaweiProfileSection, ProvideCredentials,
 };
 pub use token_common::transport::Transport;
-pub use token_common::{Error, Result, SecretString, ServiceError};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
 // Compiles the README's code samples as doc tests.
 #[doc = include_str!("../README.md")]
