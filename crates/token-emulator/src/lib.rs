@@ -33,10 +33,9 @@
 //! dropped connection, a malformed body — per service or path prefix; see [`faults`].
 //!
 //! # What it does not do
-//! It performs no cryptographic KMS operations, serves no SCIM API, has no external auth
-//! plugins or system tokens for Cloudforet, and its JWT signing key is a published demo key
-//! (ids come from the operating system's CSPRNG): it is a test double, never a security
-//! boundary.
+//! It serves no SCIM API, has no external auth plugins or system tokens for Cloudforet, and
+//! its JWT signing key is a published demo key (ids come from the operating system's
+//! CSPRNG): it is a test double, never a security boundary.
 
 mod cloudforet;
 pub mod config;
@@ -47,6 +46,7 @@ pub mod faults;
 mod huawei;
 mod jwt;
 mod ncp;
+mod ncp_crypto;
 mod server;
 pub mod verify;
 
