@@ -23,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
     runtime().block_on(async {
         let issue = IssueRequest::new(Credentials::local("u", "pw"), "domain-1");
         let _ = client.issue(&issue).await;
-        let _ = client.grant(&GrantRequest::refresh_token("r.t.s", Scope::Domain)).await;
+        let _ = client
+            .grant(&GrantRequest::refresh_token("r.t.s", Scope::Domain))
+            .await;
         let _ = client.domain_auth_info("demo").await;
     });
 });

@@ -10,7 +10,9 @@ use token_emulator::verify::huawei::{self, HuaweiKey};
 use token_emulator::verify::{ncp, RequestParts};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut lines = text.split('\n');
     let method = lines.next().unwrap_or("");
     let target = lines.next().unwrap_or("");
@@ -25,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             body = line;
             break;
         };
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             headers.append(n, v);
         }
     }

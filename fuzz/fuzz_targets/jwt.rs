@@ -3,7 +3,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for token in [text.to_owned(), format!("e30.{text}.sig")] {
         if let Ok(c) = token_common::jwt::read_claims(&token) {
             let _ = (c.expires_at(), c.issued_at());

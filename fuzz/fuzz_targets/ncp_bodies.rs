@@ -23,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
     canned.set(status, body);
     let refresh = "r.t.s".into();
     runtime().block_on(async {
-        let _ = client.create_token_set("tag", TokenSetOptions::default()).await;
+        let _ = client
+            .create_token_set("tag", TokenSetOptions::default())
+            .await;
         let _ = client.get_token_generator("tag").await;
         let _ = client.list_keys(1, 100).await;
         let _ = client.refresh_access_token("tag", &refresh, None).await;
