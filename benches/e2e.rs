@@ -225,13 +225,7 @@ impl token_common::transport::HttpClient for Canned {
     ) -> token_common::transport::BoxFuture<'_, token_common::Result<token_common::HttpResponse>>
     {
         let body = self.0.clone();
-        Box::pin(async move {
-            Ok(token_common::HttpResponse {
-                status: 200,
-                headers: HeaderMap::new(),
-                body,
-            })
-        })
+        Box::pin(async move { Ok(token_common::HttpResponse::new(200, HeaderMap::new(), body)) })
     }
 }
 

@@ -59,10 +59,8 @@ async fn run() -> Result<()> {
         .clock(clock.clone())
         .start("127.0.0.1:0")
         .await
-        .map_err(|e| cloud_tokens::Error::Transport {
-            message: format!("could not start the emulator: {e}"),
-            connect: true,
-            source: None,
+        .map_err(|e| {
+            cloud_tokens::Error::transport(format!("could not start the emulator: {e}"), true)
         })?;
     println!(
         "cloud-tokens quickstart, against the built-in emulator at {}",

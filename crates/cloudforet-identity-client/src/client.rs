@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use token_common::secret::REDACTED;
 use token_common::signing::NoSigning;
-use token_common::{Error, HttpRequest, HttpResponse, Result, SecretString, Transport};
+use token_common::{
+    Error, HttpRequest, HttpResponse, Idempotency, Result, SecretString, Transport,
+};
 use url::Url;
 
 use crate::builder::{IdentityClientBuilder, RouteStyle};
@@ -134,7 +136,9 @@ impl IdentityClient {
         let template = route.template(self.inner.route);
         let mut url = self.inner.endpoint.clone();
         url.set_path(&format!("{}{}", self.inner.base_path, template));
-        let req = HttpRequest::new(Method::POST, url, template).json(body)?;
+        let req = HttpRequest::new(Method::POST, url, template)
+            .with_idempotency(route.idempotency())
+            .json(body)?;
         self.inner.transport.send(req, &NoSigning, None).await
     }
 
@@ -177,6 +181,16 @@ enum Route {
 }
 
 impl Route {
+    /// Issue (a login: failures count towards the lock-out, an MFA code is used up) and
+    /// grant (mints a token) are never sent twice when the first may have been acted on;
+    /// the domain lookup only reads.
+    fn idempotency(self) -> Idempotency {
+        match self {
+            Route::Issue | Route::Grant => Idempotency::NonIdempotent,
+            Route::DomainAuthInfo => Idempotency::Idempotent,
+        }
+    }
+
     fn template(self, style: RouteStyle) -> &'static str {
         match (style, self) {
             (RouteStyle::Console, Route::Issue) => "/identity/token/issue",

@@ -8,7 +8,6 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use token_common::transport::parse_retry_after;
 use token_common::{Error, HttpResponse, MfaType, ServiceError};
 
 use crate::builder::RouteStyle;
@@ -39,12 +38,9 @@ pub(crate) fn from_response(resp: &HttpResponse, route: RouteStyle, now: SystemT
         .header("x-request-id")
         .map(str::to_owned)
         .filter(|s| !s.is_empty());
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now));
     ServiceError::new(resp.status, code, message)
         .with_request_id(request_id)
-        .with_retry_after(retry_after)
+        .with_response(resp, now)
         .into()
 }
 
@@ -150,11 +146,7 @@ mod tests {
     use super::*;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: Default::default(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(status, Default::default(), body.as_bytes().to_vec())
     }
 
     fn map(status: u16, body: &str, route: RouteStyle) -> Error {

@@ -95,7 +95,9 @@ pub use issue::{AuthType, Credentials, IssueRequest, TokenInfo, MAX_TIMEOUT_SECO
 pub use session::{AccessToken, LoginOptions, Relogin, Session};
 
 pub use token_common::transport::{Backoff, BoxFuture};
-pub use token_common::{Error, MfaType, Result, SecretString, ServiceError, Transport};
+pub use token_common::{
+    Error, Idempotency, MfaType, Result, SecretString, ServiceError, Transport,
+};
 
 /// The README's code, compiled as a doc test so it stays true.
 #[cfg(doctest)]

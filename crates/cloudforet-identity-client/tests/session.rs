@@ -80,11 +80,11 @@ impl FakeIdentity {
                 }
             }
         };
-        HttpResponse {
+        HttpResponse::new(
             status,
-            headers: Default::default(),
-            body: serde_json::to_vec(&answer).unwrap(),
-        }
+            Default::default(),
+            serde_json::to_vec(&answer).unwrap(),
+        )
     }
 }
 

@@ -8,7 +8,6 @@
 use std::time::SystemTime;
 
 use serde_json::{Map, Value};
-use token_common::transport::parse_retry_after;
 use token_common::{Error, HttpResponse, ServiceError};
 
 /// The API Gateway's code for a refused signature (bad or expired).
@@ -51,13 +50,10 @@ pub(crate) fn service_error(response: &HttpResponse, now: SystemTime) -> Error {
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .or(fields.request_id);
-    let retry_after = response
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now));
     ServiceError::new(status, code, message)
         .with_request_id(request_id)
         .with_details(fields.details)
-        .with_retry_after(retry_after)
+        .with_response(response, now)
         .into()
 }
 
@@ -157,11 +153,7 @@ mod tests {
         if let Some(id) = request_id {
             headers.insert("x-request-id", HeaderValue::from_str(id).unwrap());
         }
-        HttpResponse {
-            status,
-            headers,
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(status, headers, body.as_bytes().to_vec())
     }
 
     fn service(e: Error) -> ServiceError {
@@ -254,11 +246,7 @@ mod tests {
         assert_eq!((e.code.as_str(), e.message.as_str()), ("404", "Not Found"));
 
         let e = service(service_error(
-            &HttpResponse {
-                status: 500,
-                headers: HeaderMap::new(),
-                body: vec![0xff, 0xfe, b'{'],
-            },
+            &HttpResponse::new(500, HeaderMap::new(), vec![0xff, 0xfe, b'{']),
             NOW,
         ));
         assert_eq!(e.code, "500");

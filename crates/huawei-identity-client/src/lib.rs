@@ -83,7 +83,7 @@ pub use token_common::credentials::{
 };
 pub use token_common::signing::huawei::HuaweiAlgorithm;
 pub use token_common::transport::Transport;
-pub use token_common::{Error, Result, SecretString, ServiceError};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
 // Compiles the README's code samples as doc tests.
 #[doc = include_str!("../README.md")]

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use token_common::encoding::path_segment;
 use token_common::signing::{NcpSigner, NoSigning, Signer};
-use token_common::TokenCache;
+use token_common::{Idempotency, TokenCache};
 use url::Url;
 
 use crate::builder::KmsClientBuilder;
@@ -224,6 +224,9 @@ impl KmsClient {
                 "token-set",
                 "/keys/{keyTag}/token-set",
             )?
+            // A PUT, but each one mints a new set (the old stays valid): never sent twice
+            // when the first may have been acted on.
+            .with_idempotency(Idempotency::NonIdempotent)
             .json(&options)?;
         let req = with_token(req, refresh_token)?;
         let data: TokenSetData = self.send_data(req, &NoSigning).await?;

@@ -14,7 +14,6 @@
 use std::time::SystemTime;
 
 use serde_json::{Map, Value};
-use token_common::transport::parse_retry_after;
 
 use crate::{Error, HttpResponse, Result, ServiceError};
 
@@ -39,15 +38,13 @@ pub(crate) fn is_time_refusal(response: &HttpResponse) -> bool {
 
 /// The error for a non-2xx answer.
 pub(crate) fn from_response(response: &HttpResponse, now: SystemTime) -> Error {
-    let retry_after = response
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now));
     let status = response.status;
     let error = match body_object(response).and_then(|o| from_body(status, &o)) {
         Some(e) => e,
         None => ServiceError::new(status, status.to_string(), body_excerpt(&response.body)),
     };
-    Error::from(error.with_retry_after(retry_after))
+    // `with_response`: the wait asked for, and whether the request may be sent again.
+    Error::from(error.with_response(response, now))
 }
 
 /// For a 2xx answer: an error when its body says so (a `code` other than `SUCCESS`, or a
@@ -133,11 +130,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: Default::default(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(status, Default::default(), body.as_bytes().to_vec())
     }
 
     fn service(e: Error) -> ServiceError {

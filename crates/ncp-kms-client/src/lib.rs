@@ -95,6 +95,6 @@ pub use token_common::credentials::{
     CredentialsChain, NcpCredentials, NcpEnvironment, NcpProfile, ProvideCredentials,
 };
 pub use token_common::{
-    Error, Expiring, HttpRequest, HttpResponse, Result, SecretString, ServiceError, TokenCache,
-    Transport,
+    Error, Expiring, HttpRequest, HttpResponse, Idempotency, Result, SecretString, ServiceError,
+    TokenCache, Transport,
 };

@@ -44,11 +44,7 @@ impl TokenSource for Source {
             let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
             tokio::time::sleep(Duration::from_millis(100)).await;
             if *self.fail.lock().unwrap() {
-                return Err(Error::Transport {
-                    message: "refresh failed".into(),
-                    connect: true,
-                    source: None,
-                });
+                return Err(Error::transport("refresh failed", true));
             }
             Ok(Expiring::new(
                 SecretString::new(format!("token-{n}")),

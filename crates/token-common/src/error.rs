@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Result with the cloud-tokens [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -35,8 +35,13 @@ pub enum Error {
     Transport {
         /// What failed.
         message: String,
-        /// Whether the failure happened while connecting (nothing reached the server).
+        /// Whether the failure happened while connecting, before any byte of the request
+        /// was written (so nothing reached the server).
         connect: bool,
+        /// The classification of the request that failed (set by the transport), which
+        /// [`is_retryable`](Error::is_retryable) needs: a reset after sending may have
+        /// left a created thing behind.
+        idempotency: Idempotency,
         /// The underlying error.
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
@@ -44,6 +49,9 @@ pub enum Error {
     Timeout {
         /// The per-attempt timeout that was exceeded.
         after: Duration,
+        /// The classification of the request that timed out (set by the transport): the
+        /// server may have acted on it.
+        idempotency: Idempotency,
     },
     /// The service answered with an error.
     Service(Box<ServiceError>),
@@ -74,6 +82,68 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+}
+
+/// Whether a request may be sent again when its outcome is unknown.
+///
+/// The transport classifies every request (by its method unless the call says otherwise,
+/// see [`HttpRequest::with_idempotency`](crate::HttpRequest::with_idempotency)) and retries:
+///
+/// | failure | idempotent | non-idempotent |
+/// |---|---|---|
+/// | connection failed before any byte was written | retried | retried |
+/// | 429, 503 (the server did not act) | retried | retried |
+/// | 502, 504, a timeout, a reset after sending | retried | **not retried** |
+/// | any other status | not retried | not retried |
+///
+/// The classification travels with the answer and into the error, so
+/// [`Error::is_retryable`] gives the same answer the transport did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Idempotency {
+    /// Sending it twice has the effect of sending it once (reads, deletes, replacements).
+    Idempotent,
+    /// It may create or consume something (a token, a tenant, an MFA code): a second copy
+    /// could leave a duplicate behind.
+    NonIdempotent,
+}
+
+impl Idempotency {
+    /// The default for a method: `GET`, `HEAD`, `OPTIONS`, `TRACE`, `PUT` and `DELETE` are
+    /// idempotent (RFC 9110 §9.2.2); `POST`, `PATCH` and anything else are not.
+    pub fn of_method(method: &reqwest::Method) -> Self {
+        use reqwest::Method;
+        if [
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::TRACE,
+            Method::PUT,
+            Method::DELETE,
+        ]
+        .contains(method)
+        {
+            Self::Idempotent
+        } else {
+            Self::NonIdempotent
+        }
+    }
+
+    /// Whether this is [`Idempotency::Idempotent`].
+    pub fn is_idempotent(self) -> bool {
+        self == Self::Idempotent
+    }
+
+    /// Whether an answer with this status is worth another attempt: 429 and 503 for any
+    /// request (the server says it did not act); 502 and 504 only for idempotent ones (a
+    /// gateway may have passed the request on before failing).
+    pub fn retries_status(self, status: u16) -> bool {
+        match status {
+            429 | 503 => true,
+            502 | 504 => self.is_idempotent(),
+            _ => false,
+        }
+    }
 }
 
 /// How a multi-factor verification code reaches the user.
@@ -132,6 +202,11 @@ pub struct ServiceError {
     pub details: Option<String>,
     /// How long the service asked the caller to wait (`Retry-After`), if it did.
     pub retry_after: Option<Duration>,
+    /// The classification of the request that got this answer, which decides whether a
+    /// 502 or 504 is retryable. [`ServiceError::new`] assumes
+    /// [`Idempotency::NonIdempotent`] (never re-send what may have created something);
+    /// [`with_response`](ServiceError::with_response) takes it from the answer.
+    pub idempotency: Idempotency,
 }
 
 impl ServiceError {
@@ -144,6 +219,7 @@ impl ServiceError {
             request_id: None,
             details: None,
             retry_after: None,
+            idempotency: Idempotency::NonIdempotent,
         }
     }
 
@@ -163,6 +239,22 @@ impl ServiceError {
     pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
         self
+    }
+
+    /// Sets the classification of the request that got this answer.
+    pub fn with_idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = idempotency;
+        self
+    }
+
+    /// Takes from the answer what it says about retrying: its `Retry-After` (measured
+    /// against `now`) and the classification of the request, recorded by the transport.
+    /// Every client builds its service errors through this, so
+    /// [`Error::is_retryable`] agrees with the transport.
+    pub fn with_response(self, response: &crate::HttpResponse, now: SystemTime) -> Self {
+        let retry_after = response.retry_after(now);
+        self.with_retry_after(retry_after)
+            .with_idempotency(response.idempotency)
     }
 }
 
@@ -213,14 +305,63 @@ impl Error {
         }
     }
 
-    /// Whether trying the same call again may succeed: connection failures, timeouts,
-    /// 429, 502, 503 and 504.
+    /// An [`Error::Transport`] (`connect`: nothing reached the server). Its idempotency is
+    /// [`Idempotency::NonIdempotent`] until the transport records the request's.
+    pub fn transport(message: impl Into<String>, connect: bool) -> Self {
+        Error::Transport {
+            message: message.into(),
+            connect,
+            idempotency: Idempotency::NonIdempotent,
+            source: None,
+        }
+    }
+
+    /// An [`Error::Timeout`] after `after`. Its idempotency is
+    /// [`Idempotency::NonIdempotent`] until the transport records the request's.
+    pub fn timeout(after: Duration) -> Self {
+        Error::Timeout {
+            after,
+            idempotency: Idempotency::NonIdempotent,
+        }
+    }
+
+    /// Whether sending the same call again is safe and may succeed — the rule the
+    /// transport itself follows (see [`Idempotency`]):
+    /// * a connection that failed before any byte was written: always;
+    /// * a 429 or 503: always;
+    /// * a timeout, a reset after sending, a 502 or a 504: only when the request was
+    ///   idempotent, since the server may have acted on it;
+    /// * anything else: never.
+    ///
+    /// The request's classification is recorded in the error: by the transport for
+    /// transport failures and timeouts, and through [`ServiceError::with_response`] for
+    /// service errors. An error built without it counts as non-idempotent.
+    ///
+    /// When a client returns a retryable error, the transport has already used its
+    /// attempts (or the server asked for a longer wait than it honours:
+    /// [`ServiceError::retry_after`]).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Timeout { .. } => true,
-            Error::Service(e) => matches!(e.status, 429 | 502 | 503 | 504),
+            Error::Transport { connect: true, .. } => true,
+            Error::Transport { idempotency, .. } | Error::Timeout { idempotency, .. } => {
+                idempotency.is_idempotent()
+            }
+            Error::Service(e) => e.idempotency.retries_status(e.status),
             _ => false,
         }
+    }
+
+    /// Records the classification of the request in a transport failure or timeout (the
+    /// transport calls it; other errors are returned unchanged).
+    pub fn with_idempotency(mut self, value: Idempotency) -> Self {
+        match &mut self {
+            Error::Transport { idempotency, .. } | Error::Timeout { idempotency, .. } => {
+                *idempotency = value;
+            }
+            Error::Service(e) => e.idempotency = value,
+            _ => {}
+        }
+        self
     }
 
     /// Whether the service refused the call because of a rate limit or quota.
@@ -293,7 +434,7 @@ impl fmt::Display for Error {
                 reason,
             } => write!(f, "credentials from {source_name}: {reason}"),
             Error::Transport { message, .. } => write!(f, "transport error: {message}"),
-            Error::Timeout { after } => {
+            Error::Timeout { after, .. } => {
                 write!(f, "no answer within the {after:?} per-attempt timeout")
             }
             Error::Service(e) => write!(f, "service error: {e}"),
@@ -349,17 +490,58 @@ mod tests {
     }
 
     #[test]
-    fn retryable_statuses() {
-        for (s, r) in [
-            (429, true),
-            (502, true),
-            (503, true),
-            (504, true),
-            (500, false),
-            (400, false),
+    fn retryable_statuses_depend_on_idempotency() {
+        use Idempotency::*;
+        for (s, idempotent, non_idempotent) in [
+            (429, true, true),
+            (503, true, true),
+            (502, true, false),
+            (504, true, false),
+            (500, false, false),
+            (400, false, false),
+            (401, false, false),
         ] {
-            let e: Error = ServiceError::new(s, "x", "y").into();
-            assert_eq!(e.is_retryable(), r, "{s}");
+            for (idem, want) in [(Idempotent, idempotent), (NonIdempotent, non_idempotent)] {
+                let e: Error = ServiceError::new(s, "x", "y").with_idempotency(idem).into();
+                assert_eq!(e.is_retryable(), want, "{s} {idem:?}");
+            }
+        }
+        // Without a recorded classification, a 502 is not retryable: never re-POST.
+        let e: Error = ServiceError::new(502, "x", "y").into();
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn transport_failures_are_retryable_when_never_sent_or_idempotent() {
+        use Idempotency::*;
+        assert!(Error::transport("refused", true).is_retryable());
+        assert!(Error::transport("refused", true)
+            .with_idempotency(NonIdempotent)
+            .is_retryable());
+        assert!(!Error::transport("reset", false).is_retryable());
+        assert!(Error::transport("reset", false)
+            .with_idempotency(Idempotent)
+            .is_retryable());
+        let t = Error::timeout(Duration::from_secs(1));
+        assert!(!t.is_retryable());
+        assert!(t.with_idempotency(Idempotent).is_retryable());
+        assert!(!Error::invalid_input("f", "r")
+            .with_idempotency(Idempotent)
+            .is_retryable());
+    }
+
+    #[test]
+    fn methods_are_classified_by_rfc_9110() {
+        use reqwest::Method;
+        for m in [Method::GET, Method::HEAD, Method::PUT, Method::DELETE] {
+            assert_eq!(Idempotency::of_method(&m), Idempotency::Idempotent, "{m}");
+        }
+        for m in [Method::POST, Method::PATCH] {
+            assert_eq!(
+                Idempotency::of_method(&m),
+                Idempotency::NonIdempotent,
+                "{m}"
+            );
         }
     }
 }

@@ -32,7 +32,8 @@
 //! ## What it refuses to do
 //! * send plain `http://` to anything but loopback, unless told to;
 //! * print a secret in `Debug`, `Display`, an error or a log line;
-//! * retry a call that may have created something (other than throttles and `GET`s);
+//! * retry a call that may have created something, unless it provably never reached the
+//!   server or the server said it did not act (429, 503): see [`Idempotency`];
 //! * read an unbounded response body.
 
 #![forbid(unsafe_code)]
@@ -49,7 +50,7 @@ pub mod signing;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};
-pub use error::{Error, MfaType, Result, ServiceError};
+pub use error::{Error, Idempotency, MfaType, Result, ServiceError};
 pub use secret::SecretString;
 pub use transport::{HttpRequest, HttpResponse, Transport};
 

@@ -89,11 +89,11 @@ fn request_and_response_bodies_never_show_in_debug() {
         !shown.contains(&SECRET.as_bytes()[0].to_string()),
         "{shown}"
     );
-    let resp = token_common::HttpResponse {
-        status: 200,
-        headers: Default::default(),
-        body: format!("{{\"accessToken\":\"{TOKEN}\"}}").into_bytes(),
-    };
+    let resp = token_common::HttpResponse::new(
+        200,
+        Default::default(),
+        format!("{{\"accessToken\":\"{TOKEN}\"}}").into_bytes(),
+    );
     assert_hidden("HttpResponse", &format!("{resp:?}"));
 }
 

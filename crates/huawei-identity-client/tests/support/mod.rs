@@ -186,9 +186,5 @@ pub fn json_response(status: u16, body: &str) -> HttpResponse {
         "content-type",
         reqwest::header::HeaderValue::from_static("application/json"),
     );
-    HttpResponse {
-        status,
-        headers,
-        body: body.as_bytes().to_vec(),
-    }
+    HttpResponse::new(status, headers, body.as_bytes().to_vec())
 }

@@ -145,9 +145,9 @@ impl HttpClient for FakeHttp {
 
 /// A JSON answer.
 pub fn json_response(status: u16, body: serde_json::Value) -> HttpResponse {
-    HttpResponse {
+    HttpResponse::new(
         status,
-        headers: Default::default(),
-        body: serde_json::to_vec(&body).unwrap(),
-    }
+        Default::default(),
+        serde_json::to_vec(&body).unwrap(),
+    )
 }

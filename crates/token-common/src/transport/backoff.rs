@@ -31,8 +31,13 @@ impl Backoff {
 
     /// A random wait before retry `n`, between zero and [`ceiling`](Self::ceiling).
     pub fn delay(&self, n: u32) -> Duration {
-        let ceiling = self.ceiling(n).as_nanos() as u64;
-        Duration::from_nanos(fastrand::u64(0..=ceiling))
+        self.delay_from(n, &mut fastrand::Rng::new())
+    }
+
+    /// [`delay`](Self::delay) drawing from `rng` (the transport's, which a test can seed).
+    pub(crate) fn delay_from(&self, n: u32, rng: &mut fastrand::Rng) -> Duration {
+        let ceiling = u64::try_from(self.ceiling(n).as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rng.u64(0..=ceiling))
     }
 }
 
@@ -63,9 +68,30 @@ mod tests {
         assert_eq!(b.ceiling(4), Duration::from_millis(800));
         assert_eq!(b.ceiling(5), Duration::from_secs(1));
         assert_eq!(b.ceiling(64), Duration::from_secs(1));
-        for n in 1..10 {
-            assert!(b.delay(n) <= b.ceiling(n));
-        }
+    }
+
+    #[test]
+    fn seeded_delays_are_drawn_below_the_ceiling_and_spread_over_it() {
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        let mut rng = fastrand::Rng::with_seed(7);
+        let draws: Vec<Duration> = (0..200).map(|_| b.delay_from(3, &mut rng)).collect();
+        assert!(draws.iter().all(|d| *d <= b.ceiling(3)));
+        // Full jitter: the draws cover the range, they are not pinned at zero or the top.
+        let low = draws
+            .iter()
+            .filter(|d| **d < Duration::from_millis(100))
+            .count();
+        let high = draws
+            .iter()
+            .filter(|d| **d > Duration::from_millis(300))
+            .count();
+        assert!(low > 20 && high > 20, "low {low}, high {high}");
+        // The same seed gives the same waits (what the transport tests rely on).
+        let mut again = fastrand::Rng::with_seed(7);
+        assert_eq!(b.delay_from(3, &mut again), draws[0]);
     }
 
     #[test]

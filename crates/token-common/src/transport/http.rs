@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Idempotency, Result};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -16,6 +16,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// `Debug` shows the body's length only (it may hold a password or a refresh token), and
 /// headers marked sensitive print as `Sensitive`.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -28,6 +29,8 @@ pub struct HttpRequest {
     /// The path with placeholders (`/keys/{keyTag}/token-set`): what tracing records, so
     /// ids never reach logs.
     pub path_template: &'static str,
+    /// The call's own classification, when it differs from its method's.
+    idempotency: Option<Idempotency>,
 }
 
 impl HttpRequest {
@@ -39,7 +42,23 @@ impl HttpRequest {
             headers: HeaderMap::new(),
             body: None,
             path_template,
+            idempotency: None,
         }
+    }
+
+    /// Classifies the call explicitly, overriding its method's default
+    /// ([`Idempotency::of_method`]): a `PUT` that mints a new token is
+    /// [`NonIdempotent`](Idempotency::NonIdempotent), a `POST` that only reads is
+    /// [`Idempotent`](Idempotency::Idempotent). The transport's retries follow it.
+    pub fn with_idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = Some(idempotency);
+        self
+    }
+
+    /// The classification the transport retries by: the explicit one, else the method's.
+    pub fn idempotency(&self) -> Idempotency {
+        self.idempotency
+            .unwrap_or_else(|| Idempotency::of_method(&self.method))
     }
 
     /// Sets a JSON body (and `Content-Type: application/json`).
@@ -82,6 +101,7 @@ impl HttpRequest {
 ///
 /// `Debug` shows the body's length only: a success body may hold tokens.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HttpResponse {
     /// HTTP status.
     pub status: u16,
@@ -89,6 +109,11 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// The classification of the request that got this answer, recorded by the transport
+    /// ([`Idempotency::NonIdempotent`] until then), so that the error a client builds from
+    /// it ([`ServiceError::with_response`](crate::ServiceError::with_response)) knows
+    /// whether a 502 or 504 may be retried.
+    pub idempotency: Idempotency,
 }
 
 /// How a body appears in `Debug`: its length, never its bytes.
@@ -120,11 +145,29 @@ impl fmt::Debug for HttpResponse {
             .field("status", &self.status)
             .field("headers", &self.headers)
             .field("body", &BodyLen(Some(self.body.len())))
+            .field("idempotency", &self.idempotency)
             .finish()
     }
 }
 
 impl HttpResponse {
+    /// An answer with the given status, headers and body (for [`HttpClient`]
+    /// implementations and test doubles).
+    pub fn new(status: u16, headers: HeaderMap, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+            idempotency: Idempotency::NonIdempotent,
+        }
+    }
+
+    /// The wait the answer's `Retry-After` asks for (whole seconds, or an HTTP date
+    /// measured from `now`); `None` when absent or malformed.
+    pub fn retry_after(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        super::parse_retry_after(self.header("retry-after")?, now)
+    }
+
     /// A header's value as text, when present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

@@ -4,9 +4,9 @@
 //! * signs each attempt afresh, with the time corrected for any measured clock skew;
 //! * bounds each attempt by a timeout (and connecting by its own, shorter one);
 //! * retries, with full-jitter exponential backoff, only what cannot have created anything
-//!   or is a declared throttle: connection failures, 429, 502, 503 and 504 (plus timeouts
-//!   and resets of `GET`/`HEAD`), honouring `Retry-After` in seconds or as an HTTP date,
-//!   capped;
+//!   or is a declared throttle (see [`Idempotency`]): for every request a connection that
+//!   failed before any byte was written, 429 and 503; for idempotent requests also 502,
+//!   504, timeouts and resets. `Retry-After` (seconds or an HTTP date) is honoured, capped;
 //! * after a signature refused for its time, measures the offset from the server's `Date`
 //!   header, re-signs once with corrected time, and keeps the offset for later calls;
 //! * reads response bodies up to a cap (1 MiB by default);
@@ -23,12 +23,14 @@ mod options;
 mod reqwest_client;
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::signing::Signer;
+
+pub use crate::error::Idempotency;
 
 pub use backoff::{parse_retry_after, Backoff};
 pub use http::{BoxFuture, HttpClient, HttpRequest, HttpResponse};
@@ -92,6 +94,7 @@ pub struct TransportBuilder {
     config: TransportConfig,
     http: Option<Arc<dyn HttpClient>>,
     clock: Option<Arc<dyn Clock>>,
+    jitter_seed: Option<u64>,
 }
 
 impl TransportBuilder {
@@ -161,6 +164,13 @@ impl TransportBuilder {
         self
     }
 
+    /// Seeds the random backoff jitter, so the waits are reproducible (tests). By default
+    /// each transport draws its own seed.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
     /// Checks the settings and builds the transport.
     pub fn build(self) -> Result<Transport> {
         let c = &self.config;
@@ -189,6 +199,10 @@ impl TransportBuilder {
                 config: self.config,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 skew_ms: AtomicI64::new(0),
+                jitter: Mutex::new(match self.jitter_seed {
+                    Some(seed) => fastrand::Rng::with_seed(seed),
+                    None => fastrand::Rng::new(),
+                }),
             }),
         })
     }
@@ -207,6 +221,7 @@ struct Inner {
     config: TransportConfig,
     clock: Arc<dyn Clock>,
     skew_ms: AtomicI64,
+    jitter: Mutex<fastrand::Rng>,
 }
 
 /// A refused signature is put down to the clock only when the server's clock differs from
@@ -283,7 +298,7 @@ impl Transport {
         time_refusal: Option<TimeRefusal>,
     ) -> Result<HttpResponse> {
         let cfg = &self.inner.config;
-        let idempotent = matches!(request.method.as_str(), "GET" | "HEAD");
+        let idempotency = request.idempotency();
         let mut attempt: u32 = 0;
         let mut skew_corrected = false;
         loop {
@@ -298,14 +313,13 @@ impl Transport {
             .await
             {
                 Ok(r) => r,
-                Err(_) => Err(Error::Timeout {
-                    after: cfg.attempt_timeout,
-                }),
+                Err(_) => Err(Error::timeout(cfg.attempt_timeout)),
             };
             let latency_ms = started.elapsed().as_millis() as u64;
             let last = attempt >= cfg.max_attempts;
             match outcome {
-                Ok(response) => {
+                Ok(mut response) => {
+                    response.idempotency = idempotency;
                     tracing::debug!(
                         attempt,
                         status = response.status,
@@ -324,39 +338,45 @@ impl Transport {
                             continue;
                         }
                     }
-                    if last || !matches!(response.status, 429 | 502 | 503 | 504) {
+                    if last || !idempotency.retries_status(response.status) {
                         let span = tracing::Span::current();
                         span.record("attempts", attempt);
                         span.record("status", response.status);
                         return Ok(response);
                     }
-                    let delay = match response.header("retry-after") {
-                        Some(v) => match parse_retry_after(v, self.inner.clock.now()) {
-                            Some(d) if d > cfg.max_retry_after => return Ok(response),
-                            Some(d) => d,
-                            None => cfg.backoff.delay(attempt),
-                        },
-                        None => cfg.backoff.delay(attempt),
+                    let delay = match response.retry_after(self.inner.clock.now()) {
+                        Some(d) if d > cfg.max_retry_after => return Ok(response),
+                        Some(d) => d,
+                        None => self.backoff(attempt),
                     };
                     tokio::time::sleep(delay).await;
                 }
                 Err(e) => {
+                    let e = e.with_idempotency(idempotency);
                     tracing::debug!(
                         attempt,
                         latency_ms,
                         error = %e,
                         "attempt failed"
                     );
-                    let retry = e.is_connect()
-                        || (idempotent
-                            && matches!(e, Error::Transport { .. } | Error::Timeout { .. }));
-                    if last || !retry {
+                    // The same rule callers get from `is_retryable`, so the two agree.
+                    if last || !e.is_retryable() {
                         return Err(e);
                     }
-                    tokio::time::sleep(cfg.backoff.delay(attempt)).await;
+                    tokio::time::sleep(self.backoff(attempt)).await;
                 }
             }
         }
+    }
+
+    /// The wait before retry `attempt`, from the transport's own (seedable) generator.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let mut rng = self
+            .inner
+            .jitter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.inner.config.backoff.delay_from(attempt, &mut rng)
     }
 
     /// The server's clock minus ours, from the `Date` header, when it is large enough to

@@ -29,7 +29,10 @@ impl ReqwestClient {
 }
 
 fn transport_error(e: &reqwest::Error) -> Error {
-    let connect = e.is_connect() || (e.is_timeout() && e.is_request());
+    // Only a failure of the connector (DNS, TCP connect, TLS handshake, connect timeout)
+    // proves that no byte of the request was written; a timeout of a reqwest client given
+    // through `from_client` may strike after sending, so it is not counted.
+    let connect = e.is_connect();
     let mut message = e.to_string();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = source {
@@ -37,11 +40,7 @@ fn transport_error(e: &reqwest::Error) -> Error {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Transport {
-        message,
-        connect,
-        source: None,
-    }
+    Error::transport(message, connect)
 }
 
 impl HttpClient for ReqwestClient {
@@ -87,11 +86,7 @@ impl HttpClient for ReqwestClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            Ok(HttpResponse::new(status, headers, body))
         })
     }
 }

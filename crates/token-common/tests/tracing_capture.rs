@@ -1,0 +1,126 @@
+//! What tracing records of a call: method, path template, attempt, status — never a
+//! secret, an id from the path, or a query.
+//!
+//! This binary holds one test on purpose: tracing caches each call site's interest
+//! process-wide, and a capture installed on one thread while other tests' threads first
+//! reach the same call sites can miss events.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use token_common::clock::TokioClock;
+use token_common::signing::NoSigning;
+use token_common::transport::{Backoff, BoxFuture, HttpClient};
+use token_common::{HttpRequest, HttpResponse, Result, SecretString, Transport};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+/// A subscriber that writes every span and event field into one string.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<String>>);
+
+struct Writer<'a>(&'a mut String);
+
+impl Visit for Writer<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        let mut out = self.0.lock().unwrap();
+        let _ = write!(out, "[span {}] ", span.metadata().name());
+        span.record(&mut Writer(&mut out));
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        values.record(&mut Writer(&mut self.0.lock().unwrap()));
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut out = self.0.lock().unwrap();
+        out.push_str("[event] ");
+        event.record(&mut Writer(&mut out));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Answers from a script.
+#[derive(Debug)]
+struct Scripted(Mutex<VecDeque<Result<HttpResponse>>>);
+
+impl HttpClient for Scripted {
+    fn execute(&self, _: HttpRequest, _: usize) -> BoxFuture<'_, Result<HttpResponse>> {
+        let next = self.0.lock().unwrap().pop_front().expect("scripted answer");
+        Box::pin(async move { next })
+    }
+}
+
+fn transport(answers: Vec<Result<HttpResponse>>) -> Transport {
+    Transport::builder()
+        .http_client(Arc::new(Scripted(Mutex::new(answers.into()))))
+        .clock(Arc::new(TokioClock::new()))
+        .backoff(Backoff {
+            base: std::time::Duration::from_millis(100),
+            max: std::time::Duration::from_secs(1),
+        })
+        .build()
+        .unwrap()
+}
+
+fn status(code: u16) -> Result<HttpResponse> {
+    Ok(HttpResponse::new(code, HeaderMap::new(), Vec::new()))
+}
+
+#[test]
+fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let cap = Capture::default();
+    let _guard = tracing::subscriber::set_default(cap.clone());
+    let t = transport(vec![status(503), status(200)]);
+    let req = HttpRequest::new(
+        Method::POST,
+        url::Url::parse("https://example.test/keys/SECRET-ID-IN-PATH/token-set?q=SECRET-Q")
+            .unwrap(),
+        "/keys/{keyTag}/token-set",
+    )
+    .secret_header(
+        reqwest::header::HeaderName::from_static("x-ncp-ocapi-token"),
+        &SecretString::new("SECRET-TOKEN-VALUE"),
+        "refresh_token",
+    )
+    .unwrap()
+    .json(&serde_json::json!({"password": "SECRET-PASSWORD"}))
+    .unwrap();
+    rt.block_on(t.send(req, &NoSigning, None)).unwrap();
+    let log = cap.0.lock().unwrap().clone();
+    for needle in [
+        "method=POST",
+        "/keys/{keyTag}/token-set",
+        "attempt=2",
+        "status=200",
+    ] {
+        assert!(log.contains(needle), "missing {needle} in {log}");
+    }
+    for secret in [
+        "SECRET-TOKEN-VALUE",
+        "SECRET-PASSWORD",
+        "SECRET-ID-IN-PATH",
+        "SECRET-Q",
+    ] {
+        assert!(!log.contains(secret), "{secret} reached tracing: {log}");
+    }
+}
