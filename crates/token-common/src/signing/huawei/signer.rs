@@ -49,7 +49,7 @@ const CONTENT_SM3: HeaderName = HeaderName::from_static(sm3_stages::CONTENT_SM3_
 /// let mut req = HttpRequest::new(reqwest::Method::GET, url, "/v1/x");
 /// signer.sign(&mut req, UNIX_EPOCH + Duration::from_secs(1_735_732_800))?;
 /// let auth = req.headers["authorization"].to_str().unwrap();
-/// assert!(auth.starts_with("SDK-HMAC-SM3 Access=AK, SignedHeaders=host;x-project-id;x-sdk-date, Signature="));
+/// assert!(auth.starts_with("SDK-HMAC-SM3 Access=AK, SignedHeaders=host;x-project-id;x-sdk-content-sm3;x-sdk-date, Signature="));
 /// # Ok::<(), token_common::Error>(())
 /// ```
 #[derive(Clone)]
