@@ -252,7 +252,7 @@ fn request(c: &Case) -> HttpRequest {
             .insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
     for (name, value) in &c.headers {
-        // Repeated names keep every value (`append`): the first one is signed.
+        // Repeated names keep every value (`append`): each is signed.
         req.headers.append(
             HeaderName::from_bytes(name.as_bytes()).unwrap(),
             HeaderValue::from_str(value).unwrap(),

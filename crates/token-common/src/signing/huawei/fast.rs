@@ -64,7 +64,8 @@ impl<D: Digest> Sink<D> {
 pub(super) type Header<'a> = (&'a str, &'a [u8]);
 
 /// Hashes the canonical request of a request whose signed headers are `headers` (already
-/// lower-case, sorted by name, one per name), appending the signed-headers list (`a;b;c`)
+/// lower-case, sorted by name then value; a repeated name gives one line per value and is
+/// listed once), appending the signed-headers list (`a;b;c`)
 /// to `out` (the `Authorization` value being built).
 pub(super) fn hash_canonical_request<D: Digest>(
     method: &str,
@@ -89,6 +90,9 @@ pub(super) fn hash_canonical_request<D: Digest>(
         sink.byte(b':');
         sink.bytes(value);
         sink.byte(b'\n');
+        if i > 0 && headers[i - 1].0 == *name {
+            continue;
+        }
         if i > 0 {
             out.push(b';');
         }

@@ -292,7 +292,7 @@ impl Signer for HuaweiSigner {
         };
 
         // Signed headers: every name without `_` (a HeaderMap's names are lower-case
-        // already), sorted, the first value of each, trimmed.
+        // already), every value trimmed, sorted by name then value.
         let mut signed: Vec<Header<'_>> = Vec::with_capacity(headers.len());
         for (name, value) in headers.iter() {
             if value.to_str().is_err() {
@@ -305,9 +305,7 @@ impl Signer for HuaweiSigner {
                 signed.push((name.as_str(), value.as_bytes().trim_ascii()));
             }
         }
-        // Stable, so the first value of a repeated name stays first.
-        signed.sort_by(|a, b| a.0.cmp(b.0));
-        signed.dedup_by(|a, b| a.0 == b.0);
+        signed.sort_unstable();
 
         let method = request.method.as_str();
         let url = &request.url;
