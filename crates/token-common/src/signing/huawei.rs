@@ -440,10 +440,10 @@ impl Signer for HuaweiSigner {
             &canonical.signed_headers,
             &self.signature(&sts),
         );
-        request.headers.insert(
-            reqwest::header::AUTHORIZATION,
-            HeaderValue::from_str(&auth).expect("checked parts make a valid header value"),
-        );
+        let mut auth =
+            HeaderValue::from_str(&auth).expect("checked parts make a valid header value");
+        auth.set_sensitive(true); // before it enters the map: no Debug output shows it
+        request.headers.insert(reqwest::header::AUTHORIZATION, auth);
         Ok(())
     }
 }
