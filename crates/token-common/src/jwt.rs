@@ -89,8 +89,10 @@ impl Times {
     /// The lifetime the issuer gave the token (`exp - iat`), when it says both.
     pub fn lifetime(&self) -> Option<std::time::Duration> {
         match (self.exp, self.iat) {
+            // `exp - iat` overflows i64 for claims far apart (a server may send any
+            // numbers); the distance always fits a u64.
             (Some(exp), Some(iat)) if exp >= iat => {
-                Some(std::time::Duration::from_secs((exp - iat) as u64))
+                Some(std::time::Duration::from_secs(exp.abs_diff(iat)))
             }
             _ => None,
         }

@@ -1,31 +1,29 @@
 //! Huawei IdentityCenterStore calls under `/v1/identity-stores` (FACTS.md §2).
 //!
-//! Every request is verified the way the API Gateway does: the `SDK-HMAC-SHA256` signature
-//! is recomputed from the request as received (wire path, query, the headers listed in
-//! `SignedHeaders`, the body), with token-common's stage functions; `X-Sdk-Date` must be
-//! within 15 minutes; a temporary credential's `X-Security-Token` must be present, signed
-//! and equal; `X-Project-Id` must be the credential's project.
+//! Every request is verified the way the API Gateway does, by the emulator's own verifier
+//! ([`crate::verify::huawei`]): the signature (`SDK-HMAC-SHA256`, `SDK-HMAC-SM3` or
+//! `V11-HMAC-SHA256`) is recomputed from the request as received (wire path, query, the
+//! headers listed in `SignedHeaders`, the body); `X-Sdk-Date` must be within 15 minutes; a
+//! temporary credential's `X-Security-Token` must be present, signed and equal;
+//! `X-Project-Id` must be the credential's project.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use token_common::clock::{unix_millis, unix_seconds};
-use token_common::signing::huawei::{
-    canonical_query_from_raw, canonical_request, canonical_uri, parse_sdk_date, payload_hash,
-    signature, string_to_sign, ALGORITHM, CONTENT_SHA256_HEADER, DATE_HEADER, PROJECT_ID_HEADER,
-    SECURITY_TOKEN_HEADER, UNSIGNED_PAYLOAD,
-};
 use token_common::SecretString;
 
 use crate::config::HuaweiConfig;
 use crate::jwt::{self, random_uuid, JwtKey};
 use crate::server::{empty, json, AppState, Incoming, Reply};
+use crate::verify::huawei::HuaweiKey;
+use crate::verify::{self, Refusal};
 
-/// The gateway refuses an `X-Sdk-Date` farther than this from its clock.
-const DATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Header naming the project a regional call acts in.
+const PROJECT_ID_HEADER: &str = "x-project-id";
 /// SCIM bearer tokens live one year (the documented example: 1754278569275 → 1785814569000).
 const BEARER_TOKEN_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 const NOT_FOUND_CODE: &str = "IdentityStore.0404";
@@ -247,107 +245,36 @@ fn find_tenant<'a>(
         .ok_or_else(|| not_found("provisioning tenant", tenant, inc))
 }
 
-/// Verifies the request's AK/SK signature, date window, security token and project.
+/// Verifies the request's AK/SK signature, date window and security token with the
+/// emulator's own verifier ([`crate::verify::huawei`]), then the project.
 fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
-    let refuse = |why: &str| {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "APIGW.0301",
-            &format!("Incorrect IAM authentication information: {why}"),
-            inc,
-        )
+    let lookup = |ak: &str| {
+        let account = state
+            .huawei
+            .accounts
+            .get(ak)
+            .ok_or(Refusal::UnknownAccessKey)?;
+        let key = HuaweiKey::new(account.sk.clone());
+        Ok(match &account.security_token {
+            Some(token) => key.with_security_token(token.clone()),
+            None => key,
+        })
     };
-    let auth = inc
-        .header("authorization")
-        .ok_or_else(|| refuse("Authorization header not found"))?;
-    let fields = auth
-        .strip_prefix(ALGORITHM)
-        .and_then(|rest| rest.strip_prefix(' '))
-        .ok_or_else(|| refuse("unsupported signing algorithm"))?;
-    let (mut ak, mut signed, mut given) = (None, None, None);
-    for field in fields.split(',').map(str::trim) {
-        if let Some(v) = field.strip_prefix("Access=") {
-            ak = Some(v);
-        } else if let Some(v) = field.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
-        } else if let Some(v) = field.strip_prefix("Signature=") {
-            given = Some(v);
-        }
-    }
-    let (Some(ak), Some(signed), Some(given)) = (ak, signed, given) else {
-        return Err(refuse("malformed Authorization header"));
-    };
-    let account = state
+    let ak =
+        verify::huawei::verify(&inc.parts(), state.clock.now(), lookup).map_err(|refusal| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "APIGW.0301",
+                &format!("Incorrect IAM authentication information: {refusal}"),
+                inc,
+            )
+        })?;
+    let project = state
         .huawei
         .accounts
-        .get(ak)
-        .ok_or_else(|| refuse("the access key does not exist"))?;
-    let sdk_date = inc
-        .header(DATE_HEADER)
-        .ok_or_else(|| refuse("X-Sdk-Date header not found"))?;
-    let date = parse_sdk_date(sdk_date).ok_or_else(|| refuse("malformed X-Sdk-Date"))?;
-    let now = state.clock.now();
-    let off = now
-        .duration_since(date)
-        .or_else(|_| date.duration_since(now))
-        .unwrap_or_default();
-    if off > DATE_WINDOW {
-        return Err(refuse(
-            "signature expired (X-Sdk-Date is more than 15 minutes from the server time)",
-        ));
-    }
-    let names: Vec<&str> = signed.split(';').collect();
-    if !names.contains(&DATE_HEADER) {
-        return Err(refuse(
-            "verify aksk signature fail (X-Sdk-Date is not signed)",
-        ));
-    }
-    match (&account.security_token, inc.header(SECURITY_TOKEN_HEADER)) {
-        (Some(_), None) => {
-            return Err(refuse(
-                "security token is required for temporary credentials",
-            ))
-        }
-        (Some(_), Some(_)) if !names.contains(&SECURITY_TOKEN_HEADER) => {
-            return Err(refuse("X-Security-Token must be signed"))
-        }
-        (Some(expected), Some(sent))
-            if !ct_eq(expected.expose_secret().as_bytes(), sent.as_bytes()) =>
-        {
-            return Err(refuse("invalid security token"))
-        }
-        (None, Some(_)) => return Err(refuse("invalid security token")),
-        _ => {}
-    }
-    let mut pairs = Vec::with_capacity(names.len());
-    for name in &names {
-        let value = inc
-            .header(name)
-            .ok_or_else(|| refuse("verify aksk signature fail (a signed header is missing)"))?;
-        pairs.push((*name, value));
-    }
-    let payload = if inc.header(CONTENT_SHA256_HEADER) == Some(UNSIGNED_PAYLOAD) {
-        UNSIGNED_PAYLOAD.to_owned()
-    } else {
-        payload_hash(inc.header("content-type"), Some(&inc.body))
-    };
-    let query = inc
-        .query
-        .as_deref()
-        .map(canonical_query_from_raw)
-        .unwrap_or_default();
-    let canonical = canonical_request(
-        inc.method.as_str(),
-        &canonical_uri(&inc.path),
-        &query,
-        &pairs,
-        &payload,
-    );
-    let expected = signature(&account.sk, &string_to_sign(sdk_date, &canonical.text));
-    if canonical.signed_headers != signed || !ct_eq(expected.as_bytes(), given.as_bytes()) {
-        return Err(refuse("verify aksk signature fail"));
-    }
-    if inc.header(PROJECT_ID_HEADER) != Some(account.project_id.as_str()) {
+        .get(&ak)
+        .map(|a| a.project_id.as_str());
+    if project.is_none() || inc.header(PROJECT_ID_HEADER) != project {
         return Err(error(
             StatusCode::FORBIDDEN,
             "APIGW.0302",
@@ -356,11 +283,6 @@ fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
         ));
     }
     Ok(())
-}
-
-/// Compares without stopping at the first difference.
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn not_found(what: &str, id: &str, inc: &Incoming) -> Reply {

@@ -46,6 +46,7 @@ mod huawei;
 mod jwt;
 mod ncp;
 mod server;
+pub mod verify;
 
 pub use config::Config;
 pub use error::Error;

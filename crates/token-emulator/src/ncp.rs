@@ -11,22 +11,15 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use axum::http::{Method, StatusCode};
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
-use sha2::Sha256;
 use token_common::clock::{unix_millis, unix_seconds};
-use token_common::signing::ncp::{
-    string_to_sign, ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
-};
 use token_common::SecretString;
 
 use crate::config::NcpConfig;
 use crate::jwt::{self, random_hex, JwtKey};
 use crate::server::{json, AppState, Incoming, Reply};
+use crate::verify::{self, Refusal};
 
-/// The gateway refuses timestamps this far (or farther) from its clock.
-const TIMESTAMP_WINDOW_MS: u64 = 5 * 60 * 1000;
 /// Header carrying a token on token-authenticated calls.
 const TOKEN_HEADER: &str = "x-ncp-ocapi-token";
 const MAX_HOURS: i64 = 17_520;
@@ -165,51 +158,28 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     }
 }
 
-/// Checks signature v2: headers present, timestamp within 5 minutes, access key known,
-/// signature equal to the one recomputed over the wire path and query.
+/// Checks signature v2 with the emulator's own verifier ([`crate::verify::ncp`]): headers
+/// present, timestamp within 5 minutes, access key known, signature equal to the one
+/// recomputed over the wire path and query.
 fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
-    let fail = |details: &str| {
-        gateway_error(
-            StatusCode::UNAUTHORIZED,
-            "200",
-            "Authentication Failed",
-            details,
-        )
+    let lookup = |ak: &str| {
+        state
+            .ncp
+            .accounts
+            .get(ak)
+            .cloned()
+            .ok_or(Refusal::UnknownAccessKey)
     };
-    let (Some(ts), Some(access_key), Some(signature)) = (
-        inc.header(TIMESTAMP_HEADER),
-        inc.header(ACCESS_KEY_HEADER),
-        inc.header(SIGNATURE_HEADER),
-    ) else {
-        return Err(fail("The x-ncp-apigw-timestamp, x-ncp-iam-access-key and x-ncp-apigw-signature-v2 headers are required."));
-    };
-    let ts: u64 = ts
-        .parse()
-        .map_err(|_| fail("Invalid x-ncp-apigw-timestamp."))?;
-    let now_ms = unix_millis(state.clock.now());
-    if now_ms.abs_diff(ts) >= TIMESTAMP_WINDOW_MS {
-        return Err(fail(
-            "The timestamp is expired or not yet valid (allowed: 5 minutes).",
-        ));
-    }
-    let secret = state
-        .ncp
-        .accounts
-        .get(access_key)
-        .ok_or_else(|| fail("Invalid access key."))?;
-    let request_uri = match &inc.query {
-        Some(q) => format!("{}?{q}", inc.path),
-        None => inc.path.clone(),
-    };
-    let text = string_to_sign(inc.method.as_str(), &request_uri, ts, access_key);
-    let given = base64::engine::general_purpose::STANDARD
-        .decode(signature)
-        .map_err(|_| fail("Signature mismatch."))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(text.as_bytes());
-    mac.verify_slice(&given)
-        .map_err(|_| fail("Signature mismatch."))
+    verify::ncp::verify(&inc.parts(), state.clock.now(), lookup)
+        .map(drop)
+        .map_err(|refusal| {
+            gateway_error(
+                StatusCode::UNAUTHORIZED,
+                "200",
+                "Authentication Failed",
+                &refusal.to_string(),
+            )
+        })
 }
 
 fn list_keys(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {

@@ -233,6 +233,17 @@ impl Incoming {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The parts a signature verifier reads ([`crate::verify`]).
+    pub(crate) fn parts(&self) -> crate::verify::RequestParts<'_> {
+        crate::verify::RequestParts::new(
+            self.method.as_str(),
+            &self.path,
+            self.query.as_deref(),
+            &self.headers,
+            &self.body,
+        )
+    }
+
     /// The path segments after `prefix`, each percent-decoded on its own; `None` when the
     /// path is outside `prefix` or a segment is not UTF-8.
     pub(crate) fn segments(&self, prefix: &str) -> Option<Vec<String>> {

@@ -66,37 +66,59 @@ pub fn canonical_uri(path: &str) -> String {
     out
 }
 
-/// The canonical query: pairs encoded (keeping only unreserved characters; space is
-/// `%20`), sorted by key then value, joined as `k=v&k=v`. The URL sent carries exactly this
-/// string.
+/// The canonical query: pairs sorted by key then value (the text itself, as the official
+/// signers sort), then encoded (keeping only unreserved characters; space is `%20`) and
+/// joined as `k=v&k=v`. The URL sent carries exactly this string.
+///
+/// Sorting the encoded text instead would differ for keys such as `키` and `a` (`%ED…`
+/// sorts before `a`) or `x.y` and `x/y`.
 ///
 /// ```
 /// use token_common::signing::huawei::canonical_query;
-/// let q = canonical_query(&[("b", "2"), ("a", "x y"), ("a", "1")]);
-/// assert_eq!(q, "a=1&a=x%20y&b=2");
+/// let q = canonical_query(&[("b", "2"), ("a", "x y"), ("a", "1"), ("키", "1")]);
+/// assert_eq!(q, "a=1&a=x%20y&b=2&%ED%82%A4=1");
 /// ```
 pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
-    let mut encoded: Vec<(String, String)> = pairs
+    let mut sorted: Vec<(&str, &str)> = pairs
         .iter()
-        .map(|(k, v)| (encode_unreserved(k.as_ref()), encode_unreserved(v.as_ref())))
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
         .collect();
-    encoded.sort();
+    sorted.sort_unstable();
+    let encoded = sorted
+        .iter()
+        .map(|(k, v)| (encode_unreserved(k), encode_unreserved(v)));
     let mut out = String::new();
-    for (i, (k, v)) in encoded.iter().enumerate() {
+    for (i, (k, v)) in encoded.enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(k);
+        out.push_str(&k);
         out.push('=');
-        out.push_str(v);
+        out.push_str(&v);
     }
     out
 }
 
-/// The canonical query of a raw query string as received on the wire (for verifying).
+/// The canonical query of a raw query string as it goes on the wire: split on `&` and at
+/// each pair's first `=`, each side percent-decoded. `+` is a literal plus (this is not form
+/// decoding: the gateway reads `a+b` as `a+b`, and the URL this crate sends carries spaces
+/// as `%20`).
+///
+/// ```
+/// use token_common::signing::huawei::canonical_query_from_raw;
+/// assert_eq!(canonical_query_from_raw("b=1+2&a=x%20y"), "a=x%20y&b=1%2B2");
+/// ```
 pub fn canonical_query_from_raw(raw_query: &str) -> String {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+    fn decode(s: &str) -> std::borrow::Cow<'_, str> {
+        percent_encoding::percent_decode_str(s).decode_utf8_lossy()
+    }
+    let pairs: Vec<_> = raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
         .collect();
     canonical_query(&pairs)
 }
@@ -132,7 +154,9 @@ pub struct CanonicalRequest {
 /// Builds the canonical request.
 ///
 /// `headers` are the request's headers as (name, value); names containing `_` are not
-/// signed, the others are lower-cased and sorted, and values trimmed.
+/// signed, the others are lower-cased and sorted, and values trimmed. A header that
+/// appears more than once is signed as one `name:value` line per value, values sorted (the
+/// official Go signer's form), and named once in the signed-headers list.
 pub fn canonical_request(
     method: &str,
     canonical_uri: &str,
@@ -153,8 +177,7 @@ pub fn canonical_request(
             (name, value.trim())
         })
         .collect();
-    signed.sort_by(|a, b| a.0.cmp(&b.0));
-    signed.dedup_by(|a, b| a.0 == b.0);
+    signed.sort_unstable();
 
     let mut text = String::with_capacity(256);
     text.push_str(method);
@@ -172,6 +195,9 @@ pub fn canonical_request(
     text.push('\n');
     let mut signed_headers = String::new();
     for (i, (name, _)) in signed.iter().enumerate() {
+        if i > 0 && signed[i - 1].0 == *name {
+            continue; // a repeated header is named once
+        }
         if i > 0 {
             signed_headers.push(';');
         }
