@@ -162,18 +162,31 @@ async fn key_list_pages_hold_the_demo_keys() {
     let client = support::ncp_client(&emulator);
 
     let page = client.list_keys(1, 100).await.expect("list keys");
-    assert_eq!(page.total_count, Some(2));
+    assert_eq!(page.total_count, Some(3));
     assert_eq!(page.current_page_no, Some(1));
     let mut tags: Vec<String> = page.keys.iter().filter_map(|k| k.key_tag.clone()).collect();
     tags.sort();
-    assert_eq!(tags, [demo::NCP_DISABLED_KEY_TAG, demo::NCP_KEY_TAG]);
+    assert_eq!(
+        tags,
+        [
+            demo::NCP_DISABLED_KEY_TAG,
+            demo::NCP_ECDSA_KEY_TAG,
+            demo::NCP_KEY_TAG
+        ]
+    );
+    let ecdsa = page
+        .keys
+        .iter()
+        .find(|k| k.key_tag.as_deref() == Some(demo::NCP_ECDSA_KEY_TAG))
+        .expect("the ECDSA key");
+    assert_eq!(ecdsa.key_type, ncp_kms_client::KeyType::Ecdsa);
 
     // One key a page: the signed query carries both parameters, in order.
     let second = client.list_keys(2, 1).await.expect("second page");
     assert_eq!(second.keys.len(), 1);
-    assert_eq!(second.total_page_no, Some(2));
+    assert_eq!(second.total_page_no, Some(3));
     let all = client.list_all_keys().await.expect("list all keys");
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 3);
     emulator.shutdown().await.expect("clean shutdown");
 }
 
@@ -332,10 +345,10 @@ async fn token_source_refreshes_then_renews_across_expiry() {
     assert!(second.expires_at.expect("exp") > first_exp);
     assert_eq!(issued(&client).await, 3);
 
-    // Past the access token's expiry and within 10 minutes of the refresh token's: a new
-    // set is created rather than refreshing with a token about to die.
+    // Past the access token's expiry and within 10 minutes of the refresh token's: the set
+    // is renewed with the refresh token rather than refreshing with a token about to die.
     clock.advance(Duration::from_secs(2 * 3600 - 100));
-    let third = cache.get().await.expect("token from a new set");
+    let third = cache.get().await.expect("token from a renewed set");
     assert_ne!(third.value.expose_secret(), second.value.expose_secret());
     assert_eq!(
         third.expires_at,
@@ -375,8 +388,8 @@ async fn issued(client: &KmsClient) -> u64 {
         .expect("count")
 }
 
-/// Whether the emulator still accepts `access_token` for a crypto call: it answers 501
-/// (no cryptography in the emulator) to a valid access token and 401 to a dead one.
+/// Whether the emulator still accepts `access_token` for a crypto call: it answers 400 (no
+/// plaintext in the body) to a valid access token and 401 to a dead one.
 async fn access_token_is_alive(base: &str, access_token: &str) -> bool {
     let status = reqwest::Client::new()
         .post(format!("{base}/keys/{TAG}/encrypt"))
@@ -388,8 +401,8 @@ async fn access_token_is_alive(base: &str, access_token: &str) -> bool {
         .expect("crypto call")
         .status()
         .as_u16();
-    assert!(matches!(status, 401 | 501), "unexpected status {status}");
-    status == 501
+    assert!(matches!(status, 401 | 400), "unexpected status {status}");
+    status == 400
 }
 
 #[tokio::test]

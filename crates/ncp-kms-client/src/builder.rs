@@ -11,8 +11,9 @@ use token_common::credentials::{
 use token_common::signing::NcpSigner;
 use token_common::transport::{parse_endpoint, TransportOptions};
 
-use crate::client::{Inner, KmsClient};
-use crate::{Error, Result, Transport};
+use crate::client::{Auth, Inner, KmsClient, TokenMode};
+use crate::token_source::{HookError, KmsTokenSource, RenewHook};
+use crate::{Error, Result, SecretString, TokenSet, TokenSetOptions, Transport};
 
 /// Which NCP site the client talks to; each has its own KMS endpoint.
 ///
@@ -84,6 +85,9 @@ impl FromStr for Site {
 #[must_use]
 pub struct KmsClientBuilder {
     credentials: Option<Box<dyn ProvideCredentials<NcpCredentials>>>,
+    refresh_token: Option<(String, SecretString)>,
+    token_options: TokenSetOptions,
+    on_renew: Option<RenewHook>,
     site: Site,
     endpoint: Option<String>,
     transport: TransportOptions,
@@ -93,6 +97,11 @@ impl fmt::Debug for KmsClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KmsClientBuilder")
             .field("credentials", &self.credentials)
+            .field(
+                "token_mode_key_tag",
+                &self.refresh_token.as_ref().map(|(tag, _)| tag),
+            )
+            .field("token_options", &self.token_options)
             .field("site", &self.site)
             .field("endpoint", &self.endpoint)
             .field("transport", &self.transport)
@@ -104,6 +113,9 @@ impl KmsClientBuilder {
     pub(crate) fn new() -> Self {
         Self {
             credentials: None,
+            refresh_token: None,
+            token_options: TokenSetOptions::new(),
+            on_renew: None,
             site: Site::Public,
             endpoint: None,
             transport: TransportOptions::default(),
@@ -125,6 +137,52 @@ impl KmsClientBuilder {
         provider: impl ProvideCredentials<NcpCredentials> + 'static,
     ) -> Self {
         self.credentials = Some(Box::new(provider));
+        self
+    }
+
+    /// **Token mode**: the client holds only this refresh token, for `key_tag`, and never
+    /// reads or needs account keys. The crypto calls on that key carry an access token the
+    /// client refreshes ahead of expiry (one refresh for all concurrent callers); the set
+    /// is renewed ahead of the refresh token's expiry, each new set going to
+    /// [`on_renew`](Self::on_renew) before it is used; a refused access token is replaced
+    /// once and the call sent once more; a refused refresh token is
+    /// [`Error::SessionExpired`]. Calls signed with account keys (creating sets, the token
+    /// generator, the key list) are refused before sending. Combining it with
+    /// [`credentials`](Self::credentials) is refused at [`build`](Self::build).
+    ///
+    /// ```
+    /// use ncp_kms_client::KmsClient;
+    ///
+    /// let client = KmsClient::builder()
+    ///     .refresh_token("my-key-tag", std::env::var("NCLOUD_KMS_REFRESH_TOKEN").unwrap_or("eyJ.x.y".into()))
+    ///     .on_renew(|set| {
+    ///         // store set.refresh_token somewhere safe before it is used
+    ///         Ok(())
+    ///     })
+    ///     .endpoint("http://127.0.0.1:8080/kms/v1")
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn refresh_token(mut self, key_tag: &str, refresh_token: impl Into<SecretString>) -> Self {
+        self.refresh_token = Some((key_tag.to_owned(), refresh_token.into()));
+        self
+    }
+
+    /// The validities asked for on refresh (`accessTokenHours` only) and renewal (both);
+    /// left out, the service's defaults apply. Token mode only.
+    pub fn token_options(mut self, options: TokenSetOptions) -> Self {
+        self.token_options = options;
+        self
+    }
+
+    /// In token mode, called with every renewed set before its refresh token is used: the
+    /// place to persist the new refresh token. See [`RenewHook`].
+    pub fn on_renew(
+        mut self,
+        hook: impl Fn(&TokenSet) -> std::result::Result<(), HookError> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_renew = Some(Arc::new(hook));
         self
     }
 
@@ -182,14 +240,50 @@ impl KmsClientBuilder {
             self.endpoint.as_deref().unwrap_or(self.site.base_url()),
             self.transport.allows_insecure_http(),
         )?;
-        let provider = self
-            .credentials
-            .unwrap_or_else(|| Box::new(CredentialsChain::ncp_default()));
-        let signer = NcpSigner::new(&provider.provide()?)?;
+        let auth = match self.refresh_token {
+            Some((key_tag, refresh_token)) => {
+                if self.credentials.is_some() {
+                    return Err(Error::invalid_input(
+                        "credentials",
+                        "token mode (a refresh token) uses no account keys: give one or the other",
+                    ));
+                }
+                let bare = KmsClient {
+                    inner: Arc::new(Inner {
+                        transport: transport.clone(),
+                        auth: Auth::Bare,
+                        base: base.clone(),
+                    }),
+                };
+                let source = KmsTokenSource::from_refresh_token(
+                    bare,
+                    &key_tag,
+                    refresh_token,
+                    self.token_options,
+                )?
+                .with_hook(self.on_renew);
+                Auth::Token(TokenMode {
+                    key_tag,
+                    cache: source.into_cache(),
+                })
+            }
+            None => {
+                if self.on_renew.is_some() {
+                    return Err(Error::invalid_input(
+                        "on_renew",
+                        "applies to token mode (refresh_token); give it to KmsTokenSource::on_renew otherwise",
+                    ));
+                }
+                let provider = self
+                    .credentials
+                    .unwrap_or_else(|| Box::new(CredentialsChain::ncp_default()));
+                Auth::Account(NcpSigner::new(&provider.provide()?)?)
+            }
+        };
         Ok(KmsClient {
             inner: Arc::new(Inner {
                 transport,
-                signer,
+                auth,
                 base,
             }),
         })

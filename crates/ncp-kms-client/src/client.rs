@@ -6,10 +6,10 @@ use std::sync::Arc;
 use reqwest::header::HeaderName;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use token_common::encoding::path_segment;
 use token_common::signing::{NcpSigner, NoSigning, Signer};
-use token_common::{Idempotency, TokenCache};
+use token_common::{Expiring, Idempotency, TokenCache};
 use url::Url;
 
 use crate::builder::KmsClientBuilder;
@@ -41,17 +41,38 @@ pub struct KmsClient {
 
 pub(crate) struct Inner {
     pub(crate) transport: Transport,
-    pub(crate) signer: NcpSigner,
+    pub(crate) auth: Auth,
     /// The KMS base URL (`…/kms/v1`), without a trailing `/`.
     pub(crate) base: Url,
 }
 
+/// How the client authenticates the calls that need it.
+pub(crate) enum Auth {
+    /// Account keys: every call may be signed.
+    Account(NcpSigner),
+    /// A refresh token for one key: crypto calls carry an access token kept fresh by the
+    /// cache; account calls are refused before sending.
+    Token(TokenMode),
+    /// Neither (the client inside token mode's source): only the calls that take their
+    /// token as an argument.
+    Bare,
+}
+
+pub(crate) struct TokenMode {
+    pub(crate) key_tag: String,
+    pub(crate) cache: TokenCache<KmsTokenSource>,
+}
+
 impl fmt::Debug for KmsClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KmsClient")
-            .field("endpoint", &self.inner.base.as_str())
-            .field("signer", &self.inner.signer)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("KmsClient");
+        d.field("endpoint", &self.inner.base.as_str());
+        match &self.inner.auth {
+            Auth::Account(signer) => d.field("signer", signer),
+            Auth::Token(t) => d.field("token_mode_key_tag", &t.key_tag),
+            Auth::Bare => d.field("auth", &"none"),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
@@ -97,7 +118,9 @@ impl KmsClient {
                 "/keys/{keyTag}/token-set",
             )?
             .json(&options)?;
-        let data: TokenSetData = self.send_data(req, &self.inner.signer).await?;
+        let data: TokenSetData = self
+            .send_data(req, self.signer("create_token_set")?)
+            .await?;
         Ok(TokenSet::from_tokens(data.access_token, data.refresh_token))
     }
 
@@ -105,13 +128,14 @@ impl KmsClient {
     /// tokens can be issued for the key. Enabling an active generator changes nothing.
     pub async fn enable_token_generator(&self, key_tag: &str) -> Result<()> {
         let req = self.generator_request(Method::POST, key_tag)?;
-        self.send_unit(req).await
+        self.send_unit(req, "enable_token_generator").await
     }
 
     /// Reads the key's token generator (`GET /keys/{keyTag}/token-generator`).
     pub async fn get_token_generator(&self, key_tag: &str) -> Result<TokenGenerator> {
         let req = self.generator_request(Method::GET, key_tag)?;
-        self.send_data(req, &self.inner.signer).await
+        self.send_data(req, self.signer("get_token_generator")?)
+            .await
     }
 
     /// Replaces the key's token generator (`PUT /keys/{keyTag}/token-generator`).
@@ -121,7 +145,7 @@ impl KmsClient {
     /// set. Use it when a token may have leaked (tokens cannot be revoked one by one).
     pub async fn replace_token_generator(&self, key_tag: &str) -> Result<()> {
         let req = self.generator_request(Method::PUT, key_tag)?;
-        self.send_unit(req).await
+        self.send_unit(req, "replace_token_generator").await
     }
 
     /// Disables the key's token generator (`DELETE /keys/{keyTag}/token-generator`).
@@ -131,7 +155,7 @@ impl KmsClient {
     /// old tokens back).
     pub async fn disable_token_generator(&self, key_tag: &str) -> Result<()> {
         let req = self.generator_request(Method::DELETE, key_tag)?;
-        self.send_unit(req).await
+        self.send_unit(req, "disable_token_generator").await
     }
 
     /// One page of the account's keys (`GET /keys?pageNo=…&pageSize=…`).
@@ -151,7 +175,7 @@ impl KmsClient {
         // Fixed order: the query is signed as sent, not sorted.
         url.set_query(Some(&format!("pageNo={page_no}&pageSize={page_size}")));
         let req = HttpRequest::new(Method::GET, url, "/keys");
-        self.send_data(req, &self.inner.signer).await
+        self.send_data(req, self.signer("list_keys")?).await
     }
 
     /// Every key of the account, reading the pages in turn (200 keys a page). Stops at the
@@ -234,8 +258,8 @@ impl KmsClient {
     }
 
     /// A cache that keeps an access token for the key fresh: it creates a token set on
-    /// first use, refreshes the access token with the refresh token ahead of expiry, and
-    /// creates a new set when the refresh token itself is about to expire. See
+    /// first use (signed with account keys), refreshes the access token with the refresh
+    /// token ahead of expiry, and renews the set ahead of the refresh token's expiry. See
     /// [`KmsTokenSource`].
     pub fn token_source(
         &self,
@@ -307,7 +331,18 @@ impl KmsClient {
         req: HttpRequest,
         signer: &dyn Signer,
     ) -> Result<T> {
+        self.send_data_status(req, signer)
+            .await
+            .map(|(data, _)| data)
+    }
+
+    async fn send_data_status<T: DeserializeOwned>(
+        &self,
+        req: HttpRequest,
+        signer: &dyn Signer,
+    ) -> Result<(T, u16)> {
         let resp = self.send_checked_status(req, signer).await?;
+        let status = resp.status;
         let no_data = || Error::decode(resp.status, "the answer has no `data`");
         // The common case in one parse: `"code":"SUCCESS"`. Anything else (another code,
         // an `error` object, a body that is not the envelope) takes the full check, which
@@ -318,16 +353,92 @@ impl KmsClient {
         }) = resp.json::<Envelope<T>>()
         {
             if code == error::SUCCESS {
-                return data.ok_or_else(no_data);
+                return data.ok_or_else(no_data).map(|d| (d, status));
             }
         }
         error::check_success(&resp)?;
         let envelope: Envelope<T> = resp.json()?;
-        envelope.data.ok_or_else(no_data)
+        envelope.data.ok_or_else(no_data).map(|d| (d, status))
     }
 
-    async fn send_unit(&self, req: HttpRequest) -> Result<()> {
-        self.send(req, &self.inner.signer).await.map(drop)
+    async fn send_unit(&self, req: HttpRequest, call: &str) -> Result<()> {
+        self.send(req, self.signer(call)?).await.map(drop)
+    }
+
+    /// The account signer, or an error (before sending) for a client without account keys.
+    fn signer(&self, call: &str) -> Result<&NcpSigner> {
+        match &self.inner.auth {
+            Auth::Account(signer) => Ok(signer),
+            Auth::Token(t) => Err(Error::credentials(
+                "token mode",
+                format!(
+                    "this client holds only a refresh token (for key `{}`); `{call}` is signed \
+                     with account keys: build a client with credentials for it",
+                    t.key_tag
+                ),
+            )),
+            Auth::Bare => Err(Error::credentials(
+                "this client",
+                format!("`{call}` is signed with account keys and the client has none"),
+            )),
+        }
+    }
+
+    /// In token mode, the access token in use (fetched or refreshed when due); `None` for
+    /// a client with account keys.
+    pub async fn access_token(&self) -> Result<Option<Arc<Expiring<SecretString>>>> {
+        match &self.inner.auth {
+            Auth::Token(t) => t.cache.get().await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends a crypto call: signed with account keys, or with the access token (a refused
+    /// token is invalidated and the call sent once more with a new one). Returns the
+    /// `data` and the answer's status.
+    pub(crate) async fn crypto<B: Serialize, T: DeserializeOwned>(
+        &self,
+        key_tag: &str,
+        action: &str,
+        template: &'static str,
+        body: &B,
+    ) -> Result<(T, u16)> {
+        let req = self
+            .request(Method::POST, key_tag, action, template)?
+            .json(body)?;
+        let t = match &self.inner.auth {
+            Auth::Account(signer) => return self.send_data_status(req, signer).await,
+            Auth::Bare => {
+                return Err(Error::credentials(
+                    "this client",
+                    format!("`{action}` needs account keys or a refresh token; it has neither"),
+                ))
+            }
+            Auth::Token(t) => t,
+        };
+        if key_tag != t.key_tag {
+            return Err(Error::invalid_input(
+                "key_tag",
+                format!(
+                    "this client holds a refresh token for key `{}` only",
+                    t.key_tag
+                ),
+            ));
+        }
+        let token = t.cache.get().await?;
+        let first = self
+            .send_data_status(with_token(req.clone(), &token.value)?, &NoSigning)
+            .await;
+        match first {
+            Err(e) if error::is_token_refused(&e) => {
+                tracing::debug!(error = %e, "access token refused; fetching a new one, once");
+                t.cache.invalidate(&token);
+                let token = t.cache.get().await?;
+                self.send_data_status(with_token(req, &token.value)?, &NoSigning)
+                    .await
+            }
+            other => other,
+        }
     }
 }
 

@@ -36,6 +36,16 @@ pub(crate) fn is_time_refusal(response: &HttpResponse) -> bool {
             .is_some_and(|c| c == "200")
 }
 
+/// Whether the service refused the token a token-authenticated call carried: any 401, or
+/// a KMS body code `UNAUTHORIZED` or `FORBIDDEN` (what an expired or invalid token gets is
+/// not documented, FACTS.md §1).
+pub(crate) fn is_token_refused(error: &Error) -> bool {
+    match error.service_error() {
+        Some(e) => e.status == 401 || matches!(e.code.as_str(), "UNAUTHORIZED" | "FORBIDDEN"),
+        None => false,
+    }
+}
+
 /// The error for a non-2xx answer.
 pub(crate) fn from_response(response: &HttpResponse, now: SystemTime) -> Error {
     let status = response.status;

@@ -74,6 +74,7 @@
 
 mod builder;
 mod client;
+mod crypto;
 mod error;
 mod lenient;
 mod model;
@@ -82,10 +83,14 @@ mod validity;
 
 pub use builder::{KmsClientBuilder, Site};
 pub use client::{KmsClient, MAX_PAGE_SIZE, TOKEN_HEADER};
+pub use crypto::{
+    Ciphertext, CustomKey, CustomKeyOptions, KeyBits, SecretBytes, Signature, MAX_CONTEXT_BYTES,
+    MAX_PLAINTEXT_BYTES, MAX_SIGN_DATA_BYTES,
+};
 pub use model::{
     AccessToken, GeneratorStatus, KeyInfo, KeyPage, KeyType, TokenGenerator, TokenSet,
 };
-pub use token_source::{KmsTokenSource, DEFAULT_REFRESH_TOKEN_MARGIN};
+pub use token_source::{HookError, KmsTokenSource, RenewHook, DEFAULT_REFRESH_TOKEN_MARGIN};
 pub use validity::{
     TokenSetOptions, TokenValidity, DEFAULT_ACCESS_TOKEN_HOURS, DEFAULT_REFRESH_TOKEN_HOURS,
     MAX_HOURS,

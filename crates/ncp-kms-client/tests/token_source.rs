@@ -120,6 +120,11 @@ fn calls(fake: &FakeHttp) -> Vec<String> {
                     let claims = token_common::jwt::read_claims(&t).unwrap();
                     format!("refresh({})", claims.get_str("sub").unwrap())
                 }
+                ("PUT", "/kms/v1/keys/tag/token-set", Some(t)) => {
+                    assert!(!r.headers.contains_key("x-ncp-apigw-signature-v2"));
+                    let claims = token_common::jwt::read_claims(&t).unwrap();
+                    format!("renew({})", claims.get_str("sub").unwrap())
+                }
                 other => panic!("unexpected call {other:?}"),
             }
         })
@@ -135,7 +140,7 @@ async fn access_marker(
 }
 
 #[tokio::test(start_paused = true)]
-async fn refreshes_ahead_of_expiry_then_creates_a_new_set_when_the_refresh_token_expires() {
+async fn refreshes_ahead_of_expiry_then_renews_half_way_through_the_refresh_token() {
     let (_kms, fake, client) = setup(1, 3);
     let cache = client.token_source("tag", options(1, 3)).unwrap();
 
@@ -156,41 +161,163 @@ async fn refreshes_ahead_of_expiry_then_creates_a_new_set_when_the_refresh_token
     assert_eq!(
         body_of(&sent[1]),
         json!({"accessTokenHours": 1}),
-        "the refresh asks for the configured access-token hours"
+        "the refresh asks for the configured access-token hours only"
     );
 
-    tokio::time::advance(Duration::from_secs(56 * 60)).await; // 1h52m
+    // 1h52m: past half of the refresh token's 3 hours: renew with the refresh token (no
+    // account signature), asking for both validities.
+    tokio::time::advance(Duration::from_secs(56 * 60)).await;
     assert_eq!(access_marker(&cache).await, "access-3");
-    tokio::time::advance(Duration::from_secs(56 * 60)).await; // 2h48m: refresh token has 12 min
-    assert_eq!(access_marker(&cache).await, "access-4");
     assert_eq!(
         calls(&fake),
-        [
-            "create",
-            "refresh(refresh-1)",
-            "refresh(refresh-1)",
-            "refresh(refresh-1)"
-        ]
+        ["create", "refresh(refresh-1)", "renew(refresh-1)"]
+    );
+    assert_eq!(
+        body_of(&fake.sent()[2]),
+        json!({"accessTokenHours": 1, "refreshTokenHours": 3})
     );
 
-    tokio::time::advance(Duration::from_secs(56 * 60)).await; // 3h44m: refresh token gone
+    // The renewed refresh token is used from then on, and renewed in its turn.
+    tokio::time::advance(Duration::from_secs(56 * 60)).await; // 2h48m
     assert_eq!(access_marker(&cache).await, "access-5");
-    assert_eq!(calls(&fake).last().unwrap(), "create");
-    tokio::time::advance(Duration::from_secs(56 * 60)).await;
-    assert_eq!(access_marker(&cache).await, "access-7");
-    assert_eq!(calls(&fake).last().unwrap(), "refresh(refresh-6)");
+    assert_eq!(calls(&fake).last().unwrap(), "refresh(refresh-4)");
+    tokio::time::advance(Duration::from_secs(56 * 60)).await; // 3h44m
+    assert_eq!(access_marker(&cache).await, "access-6");
+    assert_eq!(calls(&fake).last().unwrap(), "renew(refresh-4)");
 }
 
 #[tokio::test(start_paused = true)]
-async fn creates_a_new_set_when_the_refresh_token_is_about_to_expire() {
+async fn an_access_token_is_not_kept_past_the_renewal_time() {
+    // Access tokens live 10 hours, refresh tokens 4: the cache must come back at 2 hours
+    // to renew, not sleep on a valid access token until the refresh token is dead.
+    let (_kms, fake, client) = setup(10, 4);
+    let cache = client.token_source("tag", options(10, 4)).unwrap();
+    let first = cache.get().await.unwrap();
+    let created = unix_seconds(_kms.clock.now());
+    assert_eq!(
+        unix_seconds(first.expires_at.unwrap()),
+        created + 2 * 3600,
+        "handed to the cache as expiring when the renewal is due"
+    );
+    tokio::time::advance(Duration::from_secs(2 * 3600 - 60)).await;
+    assert_eq!(access_marker(&cache).await, "access-2");
+    assert_eq!(calls(&fake), ["create", "renew(refresh-1)"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn renews_when_the_refresh_token_is_about_to_expire() {
     let (_kms, fake, client) = setup(1, 1);
     let cache = client.token_source("tag", options(1, 1)).unwrap();
     assert_eq!(access_marker(&cache).await, "access-0");
-    // At 56 minutes the access token is due and the refresh token has 4 minutes left,
-    // under the 10-minute margin: a new set, not a refresh.
+    // At 56 minutes the access token is due and the refresh token has 4 minutes left:
+    // a renewal, not a refresh, and never a new set signed with account keys.
     tokio::time::advance(Duration::from_secs(56 * 60)).await;
     assert_eq!(access_marker(&cache).await, "access-2");
-    assert_eq!(calls(&fake), ["create", "create"]);
+    assert_eq!(calls(&fake), ["create", "renew(refresh-1)"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_token_alone_is_refreshed_and_renewed_and_the_hook_sees_it_first() {
+    let (kms, fake, client) = setup(1, 4);
+    let now = unix_seconds(kms.clock.now());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (seen2, fake2) = (seen.clone(), fake.clone());
+    let cache = ncp_kms_client::KmsTokenSource::from_refresh_token(
+        client,
+        "tag",
+        SecretString::new(jwt(Some(now + 4 * 3600), "deployed-refresh")),
+        options(1, 4),
+    )
+    .unwrap()
+    .on_renew(move |set| {
+        let new = set.refresh_token.expose_secret().to_owned();
+        let used_before = fake2.sent().iter().any(|r| {
+            r.headers
+                .get("x-ncp-ocapi-token")
+                .and_then(|v| v.to_str().ok())
+                == Some(&new)
+        });
+        assert!(
+            !used_before,
+            "the hook runs before the new refresh token is used"
+        );
+        let claims = token_common::jwt::read_claims(&new).unwrap();
+        seen2
+            .lock()
+            .unwrap()
+            .push(claims.get_str("sub").unwrap().to_owned());
+        Ok(())
+    })
+    .into_cache();
+
+    // Refreshes until half of the deployed token's 4 hours, then one renewal, then
+    // refreshes with the renewed token, past the deployed one's expiry.
+    let mut markers = Vec::new();
+    for _ in 0..6 {
+        markers.push(access_marker(&cache).await);
+        tokio::time::advance(Duration::from_secs(56 * 60)).await;
+    }
+    assert_eq!(
+        markers,
+        ["access-0", "access-1", "access-2", "access-3", "access-5", "access-6"]
+    );
+    assert_eq!(*seen.lock().unwrap(), ["refresh-4"]);
+    assert_eq!(
+        calls(&fake),
+        [
+            "refresh(deployed-refresh)",
+            "refresh(deployed-refresh)",
+            "refresh(deployed-refresh)",
+            "renew(deployed-refresh)",
+            "refresh(refresh-4)",
+            "refresh(refresh-4)"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_that_fails_keeps_the_held_refresh_token() {
+    let (kms, fake, client) = setup(1, 1);
+    let now = unix_seconds(kms.clock.now());
+    // 9 minutes left: renewal is due at once.
+    let cache = ncp_kms_client::KmsTokenSource::from_refresh_token(
+        client,
+        "tag",
+        SecretString::new(jwt(Some(now + 9 * 60), "deployed-refresh")),
+        options(1, 1),
+    )
+    .unwrap()
+    .on_renew(|_| Err("disk full".into()))
+    .into_cache();
+    let e = cache.get().await.unwrap_err();
+    assert!(e.to_string().contains("disk full"), "{e}");
+    let _ = cache.get().await;
+    // The new set was never used: each attempt renews with the deployed token again.
+    assert_eq!(
+        calls(&fake),
+        ["renew(deployed-refresh)", "renew(deployed-refresh)"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_refresh_token_alone_is_session_expired_never_a_new_set() {
+    let (kms, fake, client) = setup(1, 100);
+    kms.refuse_refresh.store(true, Ordering::SeqCst);
+    let now = unix_seconds(kms.clock.now());
+    let cache = ncp_kms_client::KmsTokenSource::from_refresh_token(
+        client,
+        "tag",
+        SecretString::new(jwt(Some(now + 100 * 3600), "deployed-refresh")),
+        options(1, 100),
+    )
+    .unwrap()
+    .into_cache();
+    let e = cache.get().await.unwrap_err();
+    assert!(
+        matches!(&e, ncp_kms_client::Error::SessionExpired { reason } if reason.contains("account keys")),
+        "{e:?}"
+    );
+    assert_eq!(calls(&fake), ["refresh(deployed-refresh)"]);
 }
 
 #[tokio::test(start_paused = true)]

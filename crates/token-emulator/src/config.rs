@@ -10,6 +10,8 @@
 //! [[ncp.keys]]
 //! key_tag = "..."
 //! token_generator = true          # default true; false = generator disabled
+//! key_type = "AES256"             # AES256 (default; encrypt, decrypt, re-encrypt, custom
+//!                                 # key) | ECDSA (P-256: sign, verify)
 //!
 //! [[huawei.accounts]]
 //! ak = "..."
@@ -91,6 +93,32 @@ pub struct NcpKey {
     /// Whether the key's token generator starts active (default `true`).
     #[serde(default = "default_true")]
     pub token_generator: bool,
+    /// The key's algorithm (default `AES256`).
+    #[serde(default)]
+    pub key_type: NcpKeyType,
+}
+
+/// A KMS key's algorithm in the emulator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub enum NcpKeyType {
+    /// AES-256-GCM: encrypt, decrypt, re-encrypt, create-custom-key.
+    #[default]
+    #[serde(rename = "AES256")]
+    Aes256,
+    /// ECDSA P-256 with SHA-256: sign, verify.
+    #[serde(rename = "ECDSA")]
+    Ecdsa,
+}
+
+impl NcpKeyType {
+    /// The name KMS uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NcpKeyType::Aes256 => "AES256",
+            NcpKeyType::Ecdsa => "ECDSA",
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -339,10 +367,17 @@ impl Config {
                     NcpKey {
                         key_tag: demo::NCP_KEY_TAG.to_owned(),
                         token_generator: true,
+                        key_type: NcpKeyType::Aes256,
                     },
                     NcpKey {
                         key_tag: demo::NCP_DISABLED_KEY_TAG.to_owned(),
                         token_generator: false,
+                        key_type: NcpKeyType::Aes256,
+                    },
+                    NcpKey {
+                        key_tag: demo::NCP_ECDSA_KEY_TAG.to_owned(),
+                        token_generator: true,
+                        key_type: NcpKeyType::Ecdsa,
                     },
                 ],
             },

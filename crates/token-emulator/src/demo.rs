@@ -8,6 +8,8 @@ pub const NCP_ACCESS_KEY: &str = "NCPDEMOACCESSKEY0001";
 pub const NCP_SECRET_KEY: &str = "ncp-demo-secret-key-0001";
 /// A KMS key tag whose token generator is active.
 pub const NCP_KEY_TAG: &str = "demo-key-tag";
+/// An ECDSA (P-256) KMS key tag, for sign and verify; its token generator is active.
+pub const NCP_ECDSA_KEY_TAG: &str = "demo-ecdsa-key-tag";
 /// A KMS key tag whose token generator is disabled.
 pub const NCP_DISABLED_KEY_TAG: &str = "demo-disabled-key-tag";
 

@@ -32,7 +32,7 @@
 //! dropped connection, a malformed body — per service or path prefix; see [`faults`].
 //!
 //! # What it does not do
-//! It performs no cryptographic KMS operations, serves no SCIM API, has no external auth
+//! It serves no SCIM API, has no external auth
 //! plugins or system tokens for Cloudforet, and its keys come from a non-cryptographic
 //! random generator: it is a test double, never a security boundary.
 
@@ -45,6 +45,7 @@ pub mod faults;
 mod huawei;
 mod jwt;
 mod ncp;
+mod ncp_crypto;
 mod server;
 pub mod verify;
 

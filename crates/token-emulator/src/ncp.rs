@@ -17,6 +17,7 @@ use token_common::SecretString;
 
 use crate::config::NcpConfig;
 use crate::jwt::{self, random_hex, JwtKey};
+use crate::ncp_crypto::{self, KeyRing};
 use crate::server::{json, AppState, Incoming, Reply};
 use crate::verify::{self, Refusal};
 
@@ -31,6 +32,7 @@ const CRYPTO_ACTIONS: &[&str] = &[
     "sign",
     "verify",
     "re-encrypt",
+    "reencrypt",
     "create-custom-key",
 ];
 
@@ -48,6 +50,7 @@ struct Key {
     tag: String,
     registered_ms: u64,
     generator: Generator,
+    ring: KeyRing,
 }
 
 #[derive(Debug, Default)]
@@ -91,6 +94,7 @@ impl NcpState {
                     tag: k.key_tag.clone(),
                     registered_ms: now_ms,
                     generator,
+                    ring: KeyRing::new(k.key_type),
                 }
             })
             .collect();
@@ -107,6 +111,14 @@ impl NcpState {
 
     fn keys(&self) -> MutexGuard<'_, Vec<Key>> {
         self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a version to the key (it becomes the one new ciphertexts and signatures use);
+    /// `None` for an unknown key tag.
+    pub(crate) fn rotate_key(&self, tag: &str) -> Option<u32> {
+        let mut keys = self.keys();
+        let key = keys.iter_mut().find(|k| k.tag == tag)?;
+        Some(key.ring.rotate())
     }
 }
 
@@ -147,12 +159,13 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
             token_generator(state, m, tag)
         }
         ["keys", tag, action] if m == Method::POST && CRYPTO_ACTIONS.contains(action) => {
-            verify_token(state, inc, tag, "ACCESS")?;
-            Err(kms_error(
-                StatusCode::NOT_IMPLEMENTED,
-                "NOT_IMPLEMENTED",
-                "The emulator does not perform cryptographic operations.",
-            ))
+            // The same paths take an access token or account keys.
+            if inc.header(TOKEN_HEADER).is_some() {
+                verify_token(state, inc, tag, "ACCESS")?;
+            } else {
+                authenticate(state, inc)?;
+            }
+            crypto(state, inc, tag, action)
         }
         _ => Err(not_found()),
     }
@@ -209,7 +222,8 @@ fn list_keys(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
         .iter()
         .map(|k| {
             json!({
-                "keyId": k.key_id, "keyTag": k.tag, "keyName": k.tag, "keyType": "AES256",
+                "keyId": k.key_id, "keyTag": k.tag, "keyName": k.tag,
+                "keyType": k.ring.kind().as_str(),
                 "status": "ENABLE", "protectionType": "SOFTWARE", "isConvergent": false,
                 "registerDate": k.registered_ms, "destroyDate": null,
             })
@@ -252,6 +266,15 @@ fn refresh_access_token(state: &AppState, inc: &Incoming, tag: &str) -> Result<R
     let key = find_key(&mut keys, tag)?;
     let token = mint(state, key, "ACCESS", access)?;
     Ok(success(json!({ "accessToken": token })))
+}
+
+fn crypto(state: &AppState, inc: &Incoming, tag: &str, action: &str) -> Result<Reply, Reply> {
+    let body = body_object(inc)?;
+    let mut keys = state.ncp.keys();
+    let key = find_key(&mut keys, tag)?;
+    ncp_crypto::perform(&key.ring, tag, action, &body)
+        .map(success)
+        .map_err(|r| kms_error(r.status, r.code, &r.msg))
 }
 
 fn token_generator(state: &AppState, method: &Method, tag: &str) -> Result<Reply, Reply> {

@@ -158,6 +158,14 @@ impl EmulatorHandle {
         self.state.faults.push(fault);
     }
 
+    /// Adds a version to an NCP KMS key, as rotating it in the console does: new
+    /// ciphertexts and signatures use it, old ones still decrypt and verify, and
+    /// re-encrypt moves ciphertexts to it. Returns the new version, or `None` for an
+    /// unknown key tag.
+    pub fn rotate_ncp_key(&self, key_tag: &str) -> Option<u32> {
+        self.state.ncp.rotate_key(key_tag)
+    }
+
     /// Removes every queued fault.
     pub fn clear_faults(&self) {
         self.state.faults.clear();

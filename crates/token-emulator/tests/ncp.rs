@@ -154,8 +154,8 @@ async fn signature_covers_the_query_as_sent() {
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
     let v = a.json();
-    assert_eq!(v["data"]["totalCount"], 2);
-    assert_eq!(v["data"]["totalPageNo"], 2);
+    assert_eq!(v["data"]["totalCount"], 3);
+    assert_eq!(v["data"]["totalPageNo"], 3);
     assert_eq!(v["data"]["keyList"].as_array().unwrap().len(), 1);
     assert_eq!(v["data"]["keyList"][0]["keyTag"], demo::NCP_KEY_TAG);
 
