@@ -32,7 +32,9 @@
 //! user_id = "alice@example.com"
 //! password = "..."
 //! role_type = "DOMAIN_ADMIN"      # DOMAIN_ADMIN | WORKSPACE_OWNER | WORKSPACE_MEMBER | USER
-//! mfa = { type = "EMAIL", code = "123456" }   # optional
+//! mfa = { type = "EMAIL", code = "123456" }   # optional; EMAIL also takes email = "..."
+//! # or: mfa = { type = "OTP", secret = "BASE32SECRET" } (accepts the current TOTP step only)
+//! disabled = false                # optional: true = state DISABLED, logins refused
 //! ```
 //!
 //! Secret values are held as [`SecretString`], so printing a `Config` with `{:?}` shows no
@@ -201,6 +203,9 @@ pub struct CloudforetUser {
     /// Multi-factor authentication, when the user has it.
     #[serde(default)]
     pub mfa: Option<MfaConfig>,
+    /// A disabled user (state `DISABLED`) cannot log in.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// A Cloudforet role type.
@@ -229,15 +234,24 @@ impl RoleType {
     }
 }
 
-/// A user's MFA setting: the type and the one code the emulator accepts.
+/// A user's MFA setting: `EMAIL` with the one code the emulator "sends", or `OTP` with the
+/// Base32 TOTP secret whose current code (RFC 6238, SHA-1, 6 digits, 30 s, on the
+/// emulator's clock) completes the login.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MfaConfig {
     /// `EMAIL` or `OTP`.
     #[serde(rename = "type")]
     pub mfa_type: MfaType,
-    /// The code that completes the login.
-    pub code: SecretString,
+    /// EMAIL: the code that completes the login.
+    #[serde(default)]
+    pub code: Option<SecretString>,
+    /// OTP: the Base32 TOTP secret.
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// EMAIL: the address named in the MFA-required message (default: the user id).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A Cloudforet MFA type.
@@ -339,6 +353,24 @@ impl Config {
                 for u in &d.users {
                     let table = format!("cloudforet.domains {:?} users", d.domain_id);
                     check(&table, "user_id", &u.user_id)?;
+                    if let Some(mfa) = &u.mfa {
+                        let user = format!("{table} {:?} mfa", u.user_id);
+                        match (mfa.mfa_type, &mfa.code, &mfa.secret) {
+                            (MfaType::Email, Some(_), None) => {}
+                            (MfaType::Otp, None, Some(secret)) => {
+                                if crate::cloudforet::totp_secret(secret.expose_secret()).is_none()
+                                {
+                                    return Err(format!("{user}: secret is not Base32"));
+                                }
+                            }
+                            (MfaType::Email, _, _) => {
+                                return Err(format!("{user}: EMAIL takes code (and no secret)"))
+                            }
+                            (MfaType::Otp, _, _) => {
+                                return Err(format!("{user}: OTP takes secret (and no code)"))
+                            }
+                        }
+                    }
                 }
             }
             Ok(())
@@ -356,6 +388,7 @@ impl Config {
             password: SecretString::new(password),
             role_type,
             mfa,
+            disabled: false,
         };
         Self {
             ncp: NcpConfig {
@@ -425,7 +458,20 @@ impl Config {
                             RoleType::DomainAdmin,
                             Some(MfaConfig {
                                 mfa_type: MfaType::Email,
-                                code: SecretString::new(demo::CLOUDFORET_MFA_CODE),
+                                code: Some(SecretString::new(demo::CLOUDFORET_MFA_CODE)),
+                                secret: None,
+                                email: None,
+                            }),
+                        ),
+                        user(
+                            demo::CLOUDFORET_OTP_USER_ID,
+                            demo::CLOUDFORET_OTP_PASSWORD,
+                            RoleType::DomainAdmin,
+                            Some(MfaConfig {
+                                mfa_type: MfaType::Otp,
+                                code: None,
+                                secret: Some(SecretString::new(demo::CLOUDFORET_OTP_SECRET)),
+                                email: None,
                             }),
                         ),
                     ],
@@ -467,7 +513,14 @@ workspaces = ["workspace-1"]
 user_id = "alice@example.com"
 password = "alice-password-value"
 role_type = "WORKSPACE_OWNER"
-mfa = { type = "OTP", code = "654321" }
+mfa = { type = "OTP", secret = "JBSWY3DPEHPK3PXP" }
+
+[[cloudforet.domains.users]]
+user_id = "carol@example.com"
+password = "carol-password-value"
+role_type = "USER"
+mfa = { type = "EMAIL", code = "654321", email = "carol.mfa@example.com" }
+disabled = true
 "#;
 
     #[test]
@@ -478,6 +531,36 @@ mfa = { type = "OTP", code = "654321" }
         let user = &c.cloudforet.domains[0].users[0];
         assert_eq!(user.role_type, RoleType::WorkspaceOwner);
         assert_eq!(user.mfa.as_ref().unwrap().mfa_type, MfaType::Otp);
+        let carol = &c.cloudforet.domains[0].users[1];
+        assert!(carol.disabled);
+        assert_eq!(
+            carol.mfa.as_ref().unwrap().email.as_deref(),
+            Some("carol.mfa@example.com")
+        );
+    }
+
+    #[test]
+    fn mfa_tables_must_match_their_type() {
+        let base = "[[cloudforet.domains]]\ndomain_id = \"d\"\nname = \"n\"\n[[cloudforet.domains.users]]\nuser_id = \"u\"\npassword = \"p\"\nrole_type = \"USER\"\n";
+        for (mfa, needle) in [
+            (
+                r#"mfa = { type = "OTP", code = "123456" }"#,
+                "OTP takes secret",
+            ),
+            (
+                r#"mfa = { type = "OTP", secret = "not base32!" }"#,
+                "not Base32",
+            ),
+            (
+                r#"mfa = { type = "EMAIL", secret = "JBSWY3DP" }"#,
+                "EMAIL takes code",
+            ),
+        ] {
+            let e = Config::from_toml_str(&format!("{base}{mfa}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 
     #[test]
@@ -524,6 +607,8 @@ mfa = { type = "OTP", code = "654321" }
             "huawei-secret-value",
             "sts-token-value",
             "alice-password-value",
+            "carol-password-value",
+            "JBSWY3DPEHPK3PXP",
             "654321",
         ] {
             assert!(!debug.contains(secret), "{secret} leaked");

@@ -51,3 +51,16 @@ pub const CLOUDFORET_MFA_USER_ID: &str = "mfa@example.com";
 pub const CLOUDFORET_MFA_PASSWORD: &str = "demo-mfa-password";
 /// The MFA code the emulator "sends" to [`CLOUDFORET_MFA_USER_ID`].
 pub const CLOUDFORET_MFA_CODE: &str = "246802";
+
+/// The public half of the built-in demo key pair that signs every JWT the emulator mints
+/// (RS256; a `SubjectPublicKeyInfo` PEM). Its private half ships in the crate, so these
+/// tokens prove nothing outside tests. Verify emulator tokens with it in your own tests.
+pub const JWT_PUBLIC_KEY_PEM: &str = include_str!("keys/demo-rs256-public.pem");
+
+/// A domain admin with OTP MFA: the code is the current TOTP (RFC 6238, SHA-1, 6 digits,
+/// 30 s, on the emulator's clock) of [`CLOUDFORET_OTP_SECRET`].
+pub const CLOUDFORET_OTP_USER_ID: &str = "otp@example.com";
+/// Password of [`CLOUDFORET_OTP_USER_ID`].
+pub const CLOUDFORET_OTP_PASSWORD: &str = "demo-otp-password";
+/// The Base32 TOTP secret of [`CLOUDFORET_OTP_USER_ID`] (what an authenticator app holds).
+pub const CLOUDFORET_OTP_SECRET: &str = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF";

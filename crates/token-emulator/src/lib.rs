@@ -7,7 +7,8 @@
 //! Cloudforet under `/identity/…` (console-api-v2 routes and `/identity/v2/…`). It checks
 //! what the real services check — signatures and their time windows, security tokens, path
 //! ids, value ranges, JSON field names — and answers with their status codes and error
-//! bodies. Tokens it mints are HS256 JWTs with real `iat`/`exp` claims.
+//! bodies. Tokens it mints are RS256 JWTs with real `iat`/`exp` claims, signed with a built-in
+//! demo key pair whose public half is [`demo::JWT_PUBLIC_KEY_PEM`].
 //!
 //! # Start
 //! ```no_run
@@ -32,9 +33,9 @@
 //! dropped connection, a malformed body — per service or path prefix; see [`faults`].
 //!
 //! # What it does not do
-//! It serves no SCIM API, has no external auth
-//! plugins or system tokens for Cloudforet, and its keys come from a non-cryptographic
-//! random generator: it is a test double, never a security boundary.
+//! It serves no SCIM API, has no external auth plugins or system tokens for Cloudforet, and
+//! its JWT signing key is a published demo key (ids come from the operating system's
+//! CSPRNG): it is a test double, never a security boundary.
 
 mod cloudforet;
 pub mod config;

@@ -2,7 +2,7 @@
 //!
 //! Account calls are checked as the API Gateway checks them: signature v2 over the wire
 //! path and query, a 5-minute window on the timestamp, a known access key. Token calls
-//! carry a refresh token in `x-ncp-ocapi-token`. Tokens are HS256 JWTs naming their key
+//! carry a refresh token in `x-ncp-ocapi-token`. Tokens are RS256 JWTs naming their key
 //! tag, their kind and the generator that minted them, so replacing or disabling the
 //! generator invalidates every token issued before.
 

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{Environment, Ini, ProvideCredentials};
+use super::{Environment, ProvideCredentials};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
 
@@ -102,15 +102,104 @@ impl ProvideCredentials<NcpCredentials> for NcpEnvironment {
     }
 }
 
-/// NCP credentials from the profile file `~/.ncloud/configure` (INI).
+/// NCP credentials from the profile file `~/.ncloud/configure`, read as the official SDKs
+/// read it.
 ///
-/// The profile is the one named in code, else `NCLOUD_PROFILE`, else `DEFAULT`; it holds
-/// `ncloud_access_key_id` and `ncloud_secret_access_key`.
+/// The official Go and Python SDKs read every `key = value` line and ignore `[section]`
+/// headers, so a file written for them may have no header at all:
+///
+/// ```text
+/// ncloud_access_key_id = ...
+/// ncloud_secret_access_key = ...
+/// ncloud_api_url = https://ncloud.apigw.ntruss.com
+/// ```
+///
+/// Here, lines before any header and the `[DEFAULT]` section (what the ncloud CLI writes)
+/// together make the default profile, and the last occurrence of a key wins. A line is
+/// split at its **first** `=` only, so a value containing `=` is kept whole (the official
+/// readers cut it at the next `=`). Keys compare case-insensitively; `#` and `;` start
+/// comments.
+///
+/// **This project's extension:** another `[section]` is a named profile, chosen in code
+/// ([`profile`](Self::profile)) or by `NCLOUD_PROFILE`; the official SDKs have no profiles
+/// (the Go SDK never reads `NCLOUD_PROFILE`). A named profile holds only its own lines.
 #[derive(Debug, Clone, Default)]
 pub struct NcpProfile {
     env: Environment,
     path: Option<PathBuf>,
     profile: Option<String>,
+}
+
+/// The name of the default profile.
+const DEFAULT_PROFILE: &str = "DEFAULT";
+
+/// The `key = value` lines of one profile of a configure file, last occurrence last.
+struct ConfigureProfile {
+    entries: Vec<(String, SecretString)>,
+    found: bool,
+}
+
+impl ConfigureProfile {
+    fn get(&self, key: &str) -> Option<&SecretString> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+}
+
+/// Reads the lines of `profile` from a configure file's text (see [`NcpProfile`]).
+fn parse_configure(text: &str, origin: &str, profile: &str) -> Result<ConfigureProfile> {
+    let default = profile == DEFAULT_PROFILE;
+    // `None`: before any header, which belongs to the default profile.
+    let mut section: Option<String> = None;
+    let mut out = ConfigureProfile {
+        entries: Vec::new(),
+        found: false,
+    };
+    for (idx, raw) in text.lines().enumerate() {
+        let at = || format!("{origin} line {}", idx + 1);
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            let name = rest
+                .strip_suffix(']')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| Error::credentials(at(), "a section header must be `[name]`"))?;
+            section = Some(name.to_owned());
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            // Never quote the line: it may be a secret pasted without its key.
+            return Err(Error::credentials(
+                at(),
+                "expected `key = value`, `[section]` or a comment",
+            ));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::credentials(
+                at(),
+                "a line starts with `=`: the key is missing",
+            ));
+        }
+        let mine = match &section {
+            None => default,
+            Some(name) => name == profile,
+        };
+        if mine {
+            out.found = true;
+            out.entries
+                .push((key.to_owned(), SecretString::new(value.trim())));
+        }
+    }
+    // The default profile always exists (it may be empty); a named one only with a header.
+    out.found |= default;
+    Ok(out)
 }
 
 impl NcpProfile {
@@ -125,7 +214,7 @@ impl NcpProfile {
         self
     }
 
-    /// Uses a named profile (a `[section]` of the file).
+    /// Uses a named profile (a `[section]` of the file; this project's extension).
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
         self
@@ -149,7 +238,7 @@ impl NcpProfile {
         match (&self.profile, self.env.get("NCLOUD_PROFILE")) {
             (Some(p), _) => (p.clone(), true),
             (None, Some(p)) => (p, true),
-            (None, None) => ("DEFAULT".to_owned(), false),
+            (None, None) => (DEFAULT_PROFILE.to_owned(), false),
         }
     }
 }
@@ -160,22 +249,32 @@ impl ProvideCredentials<NcpCredentials> for NcpProfile {
             return Ok(None);
         };
         let (profile, chosen) = self.profile_name();
-        let Some(ini) = Ini::load(&path)? else {
-            if chosen {
-                return Err(Error::credentials(
-                    path.display().to_string(),
-                    format!("profile `{profile}` was asked for but the file does not exist"),
-                ));
-            }
-            return Ok(None);
-        };
         let origin = path.display().to_string();
-        let Some(section) = ini.section(&profile) else {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if chosen {
+                    return Err(Error::credentials(
+                        origin,
+                        format!("profile `{profile}` was asked for but the file does not exist"),
+                    ));
+                }
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(Error::credentials(
+                    origin,
+                    format!("cannot read the file: {e}"),
+                ))
+            }
+        };
+        let section = parse_configure(&text, &origin, &profile)?;
+        if !section.found {
             return Err(Error::credentials(
                 origin,
                 format!("no `[{profile}]` profile in the file"),
             ));
-        };
+        }
         let get = |key: &str| -> Result<String> {
             section
                 .get(key)
@@ -184,7 +283,7 @@ impl ProvideCredentials<NcpCredentials> for NcpProfile {
                 .ok_or_else(|| {
                     Error::credentials(
                         origin.clone(),
-                        format!("profile `[{profile}]` has no `{key}`"),
+                        format!("profile `{profile}` has no `{key}`"),
                     )
                 })
         };
@@ -198,5 +297,47 @@ impl ProvideCredentials<NcpCredentials> for NcpProfile {
             Some(p) => format!("profile `{}` of {}", self.profile_name().0, p.display()),
             None => "~/.ncloud/configure (no home directory)".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, profile: &str) -> Result<(String, String)> {
+        let p = parse_configure(text, "f", profile)?;
+        let get = |k| {
+            p.get(k)
+                .map(|v| v.expose_secret().to_owned())
+                .unwrap_or_default()
+        };
+        Ok((get("ncloud_access_key_id"), get("ncloud_secret_access_key")))
+    }
+
+    #[test]
+    fn a_file_without_sections_is_the_default_profile() {
+        let text = "ncloud_access_key_id = ak\nncloud_secret_access_key = sk==\nncloud_api_url = https://ncloud.apigw.ntruss.com\n";
+        assert_eq!(read(text, "DEFAULT").unwrap(), ("ak".into(), "sk==".into()));
+    }
+
+    #[test]
+    fn sectionless_lines_and_default_section_merge_and_the_last_key_wins() {
+        let text = "ncloud_access_key_id = first\n[DEFAULT]\nNCLOUD_SECRET_ACCESS_KEY = s=1=2\n[work]\nncloud_access_key_id = w\nncloud_secret_access_key = ws\n[DEFAULT]\nncloud_access_key_id = last\n";
+        assert_eq!(
+            read(text, "DEFAULT").unwrap(),
+            ("last".into(), "s=1=2".into())
+        );
+        assert_eq!(read(text, "work").unwrap(), ("w".into(), "ws".into()));
+        assert!(!parse_configure(text, "f", "other").unwrap().found);
+    }
+
+    #[test]
+    fn a_bad_line_names_the_line_without_quoting_it() {
+        let e = parse_configure("k = v\nTOPSECRET\n", "/h/.ncloud/configure", "DEFAULT")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("/h/.ncloud/configure line 2"), "{e}");
+        assert!(!e.contains("TOPSECRET"), "{e}");
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! Requests are read the way protobuf's JSON parser reads them (unknown fields and unknown
 //! enum names are a 500 `ERROR_UNKNOWN`, unknown enum numbers a 400, `null` is absent);
-//! answers leave out default values. Tokens are HS256 JWTs with the real claim names;
-//! access and refresh tokens are signed with different keys, so one cannot pass for the
-//! other.
+//! answers leave out default values. Errors carry the identity service's exact messages as
+//! console-api-v2 relays them ([`errors`]). Tokens are RS256 JWTs with the real claim
+//! names; access and refresh tokens are signed under different key ids, so one cannot pass
+//! for the other. OTP users are checked against the current TOTP step on the emulator's
+//! clock ([`totp`]). `GET /config/production.json` answers what a console web server does,
+//! naming the emulator itself as `CONSOLE_API_V2.ENDPOINT` (cfctl's way to the REST base).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,15 +20,22 @@ use token_common::clock::unix_seconds;
 
 mod errors;
 mod message;
+mod totp;
 
-use errors::{authenticate_failure, error, invalid, not_found, required};
+use errors::{
+    domain_not_found, invalid, invalid_credentials, invalid_grant_type, invalid_verify_code,
+    login_blocked, mfa_not_activated, mfa_required, name_not_found, not_authenticated,
+    permission_denied, required, token_validation_failed, user_disabled, user_not_found,
+    workspace_not_found, wrong_password,
+};
 use message::{
     enum_field, parse_message, permissions_field, string_field, struct_field, timeout_field,
 };
 
 pub(crate) use errors::error_for_status;
+pub(crate) use totp::totp_secret;
 
-use crate::config::{CloudforetConfig, CloudforetDomain, CloudforetUser, RoleType};
+use crate::config::{CloudforetConfig, CloudforetDomain, CloudforetUser, MfaType, RoleType};
 use crate::jwt::{self, random_hex, JwtKey};
 use crate::server::{json, AppState, Incoming, Reply};
 
@@ -104,6 +114,7 @@ pub(crate) fn handle(state: &AppState, inc: &Incoming) -> Reply {
         "/identity/token/issue" | "/identity/v2/token/issue" => issue,
         "/identity/token/grant" | "/identity/v2/token/grant" => grant,
         "/identity/domain/get-auth-info" | "/identity/v2/domain/get-auth-info" => get_auth_info,
+        "/config/production.json" if inc.method == Method::GET => return console_config(inc),
         _ => return json(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
     };
     if inc.method != Method::POST {
@@ -137,7 +148,7 @@ fn issue(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     let domain = state
         .cloudforet
         .domain(&domain_id)
-        .ok_or_else(|| not_found("Domain", "domain_id", &domain_id))?;
+        .ok_or_else(|| domain_not_found(&domain_id))?;
     if auth_type == 2 {
         return Err(invalid(
             "auth_type",
@@ -146,7 +157,7 @@ fn issue(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     }
     let text = |key: &str| match credentials.get(key) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(required(&format!("credentials.{key}"))),
+        _ => Err(invalid_credentials()),
     };
     let user_id = text("user_id")?;
     let password = text("password")?;
@@ -154,18 +165,19 @@ fn issue(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
         .users
         .iter()
         .find(|u| u.user_id == user_id)
-        .ok_or_else(|| not_found("User", "user_id", &user_id))?;
+        .ok_or_else(|| user_not_found(&user_id, &domain.domain_id))?;
+    if user.disabled {
+        return Err(user_disabled(&user.user_id));
+    }
     let now = unix_seconds(state.clock.now());
     let key = (domain.domain_id.clone(), user.user_id.clone());
     if !constant_time_eq(user.password.expose_secret(), &password) {
         // The right password still works while blocked; only failures say so.
-        return Err(authenticate_failure(
-            if state.cloudforet.record_failure(key, now) {
-                "Login is blocked: too many failed attempts. Try again later."
-            } else {
-                "Password is incorrect."
-            },
-        ));
+        return Err(if state.cloudforet.record_failure(key, now) {
+            login_blocked()
+        } else {
+            wrong_password(&user_id)
+        });
     }
     match (auth_type, &user.mfa) {
         (1, None) => {}
@@ -174,40 +186,28 @@ fn issue(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
                 .cloudforet
                 .pending()
                 .insert(key, now + MFA_CODE_LIFETIME);
-            return Err(error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ERROR_MFA_REQUIRED",
-                &format!(
-                    " MFA is required. (user_id = {}), (mfa_type = {})",
-                    user.user_id,
-                    mfa.mfa_type.as_str()
-                ),
-            ));
+            // For EMAIL the message names the MFA e-mail address.
+            let named = match mfa.mfa_type {
+                MfaType::Email => mfa.email.as_deref().unwrap_or(&user.user_id),
+                MfaType::Otp => &user.user_id,
+            };
+            return Err(mfa_required(named, mfa.mfa_type.as_str()));
         }
-        (3, None) => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "ERROR_MFA_NOT_ACTIVATED",
-                &format!(" MFA is not activated. (user_id = {})", user.user_id),
-            ))
-        }
+        (3, None) => return Err(mfa_not_activated(&user.user_id)),
         (3, Some(mfa)) => {
             let mut pending = state.cloudforet.pending();
             let Some(code) = verify_code else {
                 // No code: "send" a new one, and answer that the user is not authenticated.
                 pending.insert(key, now + MFA_CODE_LIFETIME);
-                return Err(authenticate_failure("A user is not authenticated."));
+                return Err(not_authenticated());
             };
             match pending.get(&key) {
                 Some(&until) if now < until => {}
-                _ => return Err(authenticate_failure("A user is not authenticated.")),
+                _ => return Err(invalid_credentials()),
             }
-            if !constant_time_eq(mfa.code.expose_secret(), &code) {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "ERROR_INVALID_VERIFY_CODE",
-                    &format!(" Invalid verify code. (verify_code = {code})"),
-                ));
+            if !mfa_code_matches(mfa, &code, now) {
+                // The pending login stays usable for another try.
+                return Err(invalid_verify_code(&code));
             }
             pending.remove(&key);
         }
@@ -259,22 +259,31 @@ fn grant(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
             .and_then(|c| c.get("did").and_then(Value::as_str).map(str::to_owned))
             .or(domain_id);
         let known = did
-            .and_then(|d| state.cloudforet.domain(&d))
+            .as_deref()
+            .and_then(|d| state.cloudforet.domain(d))
             .is_some_and(|d| d.workspaces.iter().any(|w| w == workspace));
         if !known {
-            return Err(not_found("Workspace", "workspace_id", workspace));
+            return Err(workspace_not_found(
+                did.as_deref().unwrap_or_default(),
+                workspace,
+            ));
         }
     }
-    if grant_type != 1 {
-        return Err(authenticate_failure("Invalid token."));
+    // The emulator has no system tokens: whatever the grant type, the token must be one of
+    // its refresh tokens, and then its `typ` must match the grant type.
+    let claims =
+        jwt::decode(&token, &state.cloudforet.refresh_key).ok_or_else(token_validation_failed)?;
+    let grant_type_name = GRANT_TYPES
+        .iter()
+        .find(|(_, v)| *v == grant_type)
+        .map_or("GRANT_TYPE_NONE", |(n, _)| n);
+    if claims.get("typ").and_then(Value::as_str) != Some(grant_type_name) {
+        return Err(invalid_grant_type(grant_type_name));
     }
-    let claims = jwt::decode(&token, &state.cloudforet.refresh_key)
-        .filter(|c| c.get("typ").and_then(Value::as_str) == Some("REFRESH_TOKEN"))
-        .ok_or_else(|| authenticate_failure("Invalid token."))?;
     let now = unix_seconds(state.clock.now());
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    if now > exp + REFRESH_LEEWAY {
-        return Err(authenticate_failure("Token is expired."));
+    if now > exp.saturating_add(REFRESH_LEEWAY) {
+        return Err(token_validation_failed());
     }
     let claim = |k: &str| {
         claims
@@ -286,19 +295,16 @@ fn grant(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     let domain = state
         .cloudforet
         .domain(&claim("did"))
-        .ok_or_else(|| authenticate_failure("Invalid token."))?;
+        .ok_or_else(token_validation_failed)?;
     let user = domain
         .users
         .iter()
         .find(|u| u.user_id == claim("aud"))
-        .ok_or_else(|| authenticate_failure("Invalid token."))?;
-    let denied = || {
-        error(
-            StatusCode::FORBIDDEN,
-            "ERROR_PERMISSION_DENIED",
-            " Permission denied.",
-        )
-    };
+        .ok_or_else(token_validation_failed)?;
+    if user.disabled {
+        return Err(user_disabled(&user.user_id));
+    }
+    let denied = permission_denied;
     // (role type answered, role id, `rol` claim)
     let (role_type, role_id, rol) = match (scope, user.role_type) {
         (2, RoleType::DomainAdmin) => (
@@ -361,7 +367,7 @@ fn get_auth_info(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
         .domains
         .iter()
         .find(|d| d.name == name)
-        .ok_or_else(|| not_found("Domain", "name", &name))?;
+        .ok_or_else(|| name_not_found(&name))?;
     Ok(json(
         StatusCode::OK,
         json!({
@@ -372,6 +378,31 @@ fn get_auth_info(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
             "config": {},
         }),
     ))
+}
+
+/// What a console web server serves as `config/production.json`, reduced to the one entry
+/// cfctl reads: the REST base, here the emulator itself (from the `Host` it was reached at).
+fn console_config(inc: &Incoming) -> Reply {
+    let host = inc.header("host").unwrap_or("127.0.0.1");
+    json(
+        StatusCode::OK,
+        json!({"CONSOLE_API_V2": {"ENDPOINT": format!("http://{host}")}}),
+    )
+}
+
+/// EMAIL: the configured code. OTP: the current TOTP step only, on the emulator's clock.
+fn mfa_code_matches(mfa: &crate::config::MfaConfig, code: &str, now: i64) -> bool {
+    match mfa.mfa_type {
+        MfaType::Email => mfa
+            .code
+            .as_ref()
+            .is_some_and(|c| constant_time_eq(c.expose_secret(), code)),
+        MfaType::Otp => mfa
+            .secret
+            .as_ref()
+            .and_then(|s| totp_secret(s.expose_secret()))
+            .is_some_and(|key| constant_time_eq(&totp::code_at(&key, now), code)),
+    }
 }
 
 fn base_claims(
