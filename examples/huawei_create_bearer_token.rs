@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! cargo run --example huawei_create_bearer_token -- --identity-store-id ID --tenant-id ID
-//!     [--region cn-north-4] [--endpoint URL] [--timeout S]
+//!     [--region cn-north-4] [--endpoint URL] [--timeout S] [--signing-algorithm sha256|sm3]
 //! ```
+//!
+//! `--signing-algorithm sm3` signs with `SDK-HMAC-SM3` instead of the default
+//! `SDK-HMAC-SHA256`.
 //!
 //! Credentials: `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`,
 //! optional `HUAWEICLOUD_SDK_SECURITY_TOKEN`; else the `[basic]` section of
@@ -18,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use huawei_identity_client::{Error, IdentityStoreClient};
+use huawei_identity_client::{Error, HuaweiAlgorithm, IdentityStoreClient};
 
 /// Creates a SCIM bearer token for a provisioning tenant of an identity store.
 #[derive(Debug, Parser)]
@@ -39,6 +42,9 @@ struct Args {
     /// Time allowed for each attempt, in seconds.
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     timeout: Option<Duration>,
+    /// How requests are signed: sha256 (SDK-HMAC-SHA256) or sm3 (SDK-HMAC-SM3).
+    #[arg(long, value_name = "sha256|sm3", default_value = "sha256", value_parser = parse_algorithm)]
+    signing_algorithm: HuaweiAlgorithm,
 }
 
 /// What is printed on success, fields in the documented order.
@@ -60,6 +66,10 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
+fn parse_algorithm(s: &str) -> Result<HuaweiAlgorithm, String> {
+    s.parse().map_err(|_| format!("`{s}` is not sha256 or sm3"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -76,7 +86,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Error> {
-    let mut builder = IdentityStoreClient::builder().region(&args.region);
+    let mut builder = IdentityStoreClient::builder()
+        .region(&args.region)
+        .signing_algorithm(args.signing_algorithm.clone());
     if let Some(url) = &args.endpoint {
         builder = builder.endpoint(url);
     }

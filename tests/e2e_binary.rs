@@ -157,6 +157,30 @@ fn the_binary_with_a_config_file_serves_the_three_examples_unchanged() {
     assert!(v["token_id"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(v["expiration_time"].as_i64().unwrap() > v["creation_time"].as_i64().unwrap());
 
+    // The same with SDK-HMAC-SM3: the emulator verifies that algorithm too (a tenant holds
+    // two tokens, so this is the last create here).
+    let out = run_example(
+        "huawei_create_bearer_token",
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            &server.base,
+            "--signing-algorithm",
+            "sm3",
+        ],
+        &[
+            ("HUAWEICLOUD_SDK_AK", HW_AK),
+            ("HUAWEICLOUD_SDK_SK", HW_SK),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", HW_PROJECT),
+        ],
+        &dir,
+    );
+    let v = stdout_json(&out);
+    assert!(v["token_id"].as_str().is_some_and(|s| !s.is_empty()));
+
     let out = run_example(
         "cloudforet_login",
         &[

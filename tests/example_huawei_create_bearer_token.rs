@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use token_common::signing::huawei::{
     authorization, canonical_query_from_raw, canonical_request, canonical_uri, payload_hash,
-    signature, string_to_sign,
+    signature, sm3, string_to_sign,
 };
 use token_common::SecretString;
 use wiremock::matchers::{method, path};
@@ -344,4 +344,63 @@ async fn bad_arguments_exit_2() {
     .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_line(&out).contains("identity_store_id"));
+}
+
+#[tokio::test]
+async fn signs_with_sm3_when_asked_and_refuses_an_unknown_algorithm() {
+    let server = token_server().await;
+    let args = |alg: &'static str| {
+        vec![
+            "--identity-store-id".to_owned(),
+            STORE.to_owned(),
+            "--tenant-id".to_owned(),
+            TENANT.to_owned(),
+            "--endpoint".to_owned(),
+            server.uri(),
+            "--signing-algorithm".to_owned(),
+            alg.to_owned(),
+        ]
+    };
+    let sm3_args = args("sm3");
+    let sm3_args: Vec<&str> = sm3_args.iter().map(String::as_str).collect();
+    let out = run(&sm3_args, &env_credentials(), temp_home()).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let req = &requests[0];
+    // SDK-HMAC-SM3 from the request as received, with SM3's stages.
+    let auth = header(req, "authorization");
+    let signed = "content-type;host;x-project-id;x-sdk-date";
+    let pairs: Vec<(&str, &str)> = signed.split(';').map(|n| (n, header(req, n))).collect();
+    let canonical = canonical_request(
+        "POST",
+        &canonical_uri(req.url.path()),
+        "",
+        &pairs,
+        &sm3::payload_hash(Some(header(req, "content-type")), Some(&req.body)),
+    );
+    let sts = sm3::string_to_sign(header(req, "x-sdk-date"), &canonical.text);
+    let want = sm3::authorization(
+        AK,
+        &canonical.signed_headers,
+        &sm3::signature(&SecretString::new(SK), &sts),
+    );
+    assert_eq!(auth, want);
+    assert!(auth.starts_with("SDK-HMAC-SM3 Access="), "{auth}");
+
+    let bad_args = args("md5");
+    let bad_args: Vec<&str> = bad_args.iter().map(String::as_str).collect();
+    let out = run(&bad_args, &env_credentials(), temp_home()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("md5"));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "nothing more sent"
+    );
 }

@@ -8,6 +8,7 @@ use token_common::credentials::{
     CredentialsChain, Environment, HuaweiCredentials, HuaweiEnvironment, HuaweiProfile,
     HuaweiScope, ProvideCredentials, StaticCredentials,
 };
+use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::transport::{parse_endpoint, TransportOptions};
 use token_common::{Error, Result, Transport};
@@ -35,6 +36,7 @@ pub struct IdentityStoreClientBuilder {
     endpoint: Option<String>,
     credentials: Option<Box<dyn ProvideCredentials<HuaweiCredentials>>>,
     project_id: Option<String>,
+    signing_algorithm: HuaweiAlgorithm,
     environment: Environment,
     transport: TransportOptions,
 }
@@ -46,6 +48,7 @@ impl fmt::Debug for IdentityStoreClientBuilder {
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
             .field("project_id", &self.project_id)
+            .field("signing_algorithm", &self.signing_algorithm)
             .field("environment", &self.environment)
             .field("transport", &self.transport)
             .finish()
@@ -59,6 +62,7 @@ impl Default for IdentityStoreClientBuilder {
             endpoint: None,
             credentials: None,
             project_id: None,
+            signing_algorithm: HuaweiAlgorithm::default(),
             environment: Environment::process(),
             transport: TransportOptions::default(),
         }
@@ -106,6 +110,24 @@ impl IdentityStoreClientBuilder {
     /// The project id sent as `X-Project-Id`, overriding the credentials' one.
     pub fn project_id(mut self, project_id: &str) -> Self {
         self.project_id = Some(project_id.to_owned());
+        self
+    }
+
+    /// The request-signing algorithm: `SDK-HMAC-SHA256` by default (what the official SDKs
+    /// use), [`HuaweiAlgorithm::HmacSm3`] for `SDK-HMAC-SM3` (some regulated environments
+    /// require it), or [`HuaweiAlgorithm::v11`] for the derived-key `V11-HMAC-SHA256`.
+    ///
+    /// ```
+    /// use huawei_identity_client::{HuaweiAlgorithm, HuaweiCredentials, IdentityStoreClient};
+    /// let client = IdentityStoreClient::builder()
+    ///     .region("cn-north-4")
+    ///     .credentials(HuaweiCredentials::new("AK", "SK").with_project_id("p-1"))
+    ///     .signing_algorithm(HuaweiAlgorithm::HmacSm3)
+    ///     .build()?;
+    /// # Ok::<(), huawei_identity_client::Error>(())
+    /// ```
+    pub fn signing_algorithm(mut self, algorithm: HuaweiAlgorithm) -> Self {
+        self.signing_algorithm = algorithm;
         self
     }
 
@@ -197,7 +219,11 @@ impl IdentityStoreClientBuilder {
                 ))
             }
         };
-        let signer = HuaweiSigner::new(&credentials, HuaweiScope::Project(project_id.clone()))?;
+        let signer = HuaweiSigner::with_algorithm(
+            &credentials,
+            HuaweiScope::Project(project_id.clone()),
+            self.signing_algorithm,
+        )?;
         Ok(IdentityStoreClient {
             inner: Arc::new(Inner {
                 endpoint,
@@ -367,6 +393,28 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn signing_algorithm_reaches_the_signer_and_a_bad_v11_service_is_named() {
+        let b = || {
+            IdentityStoreClient::builder()
+                .region("cn-north-4")
+                .credentials(creds())
+                .environment(empty_env())
+        };
+        let c = b().build().unwrap();
+        assert_eq!(c.inner.signer.algorithm(), &HuaweiAlgorithm::HmacSha256);
+        let c = b()
+            .signing_algorithm(HuaweiAlgorithm::HmacSm3)
+            .build()
+            .unwrap();
+        assert_eq!(c.inner.signer.algorithm(), &HuaweiAlgorithm::HmacSm3);
+        let e = b()
+            .signing_algorithm(HuaweiAlgorithm::v11("cn-north-4", "identity store"))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field(), Some("service"));
     }
 
     #[test]

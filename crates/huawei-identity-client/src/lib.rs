@@ -81,6 +81,7 @@ pub use token_common::credentials::{
     CredentialsChain, Environment, HuaweiCredentials, HuaweiEnvironment, HuaweiProfile,
     HuaweiProfileSection, ProvideCredentials,
 };
+pub use token_common::signing::huawei::HuaweiAlgorithm;
 pub use token_common::transport::Transport;
 pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 

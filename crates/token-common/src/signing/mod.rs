@@ -1,4 +1,5 @@
-//! Request signing: NCP API Gateway signature v2 and Huawei Cloud SDK-HMAC-SHA256.
+//! Request signing: NCP API Gateway signature v2 and Huawei Cloud SDK-HMAC-SHA256,
+//! SDK-HMAC-SM3 and V11-HMAC-SHA256.
 //!
 //! Each algorithm is a pipeline of pure functions over plain data (so every stage can be
 //! checked against the official signers' vectors on its own), plus a signer built once per

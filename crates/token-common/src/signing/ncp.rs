@@ -11,8 +11,9 @@ use std::fmt;
 use std::time::SystemTime;
 
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderName, HeaderValue};
-use ring::hmac;
+use sha2::Sha256;
 
 use super::{check_header_text, Signer};
 use crate::clock::unix_millis;
@@ -69,7 +70,7 @@ pub struct SignatureHeaders {
 pub struct NcpSigner {
     access_key: String,
     access_key_header: HeaderValue,
-    key: hmac::Key,
+    key: Hmac<Sha256>,
 }
 
 impl NcpSigner {
@@ -89,7 +90,8 @@ impl NcpSigner {
         // Marked before it enters any HeaderMap, so no Debug output shows it.
         access_key_header.set_sensitive(true);
         // The key's inner and outer pads are hashed here, once.
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+        let key = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes keys of any length");
         Ok(Self {
             access_key: access_key.to_owned(),
             access_key_header,
@@ -105,7 +107,7 @@ impl NcpSigner {
     /// The base64 signature of a request.
     pub fn signature(&self, method: &str, request_uri: &str, timestamp_ms: u64) -> String {
         let mut digits = [0u8; 20];
-        let mut ctx = hmac::Context::with_key(&self.key);
+        let mut ctx = self.key.clone();
         ctx.update(method.as_bytes());
         ctx.update(b" ");
         ctx.update(request_uri.as_bytes());
@@ -113,7 +115,7 @@ impl NcpSigner {
         ctx.update(decimal(timestamp_ms, &mut digits));
         ctx.update(b"\n");
         ctx.update(self.access_key.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(ctx.sign().as_ref())
+        base64::engine::general_purpose::STANDARD.encode(ctx.finalize().into_bytes())
     }
 
     /// The three headers for a request.
