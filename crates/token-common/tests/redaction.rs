@@ -141,3 +141,141 @@ fn errors_from_credentials_and_signing_failures_hide_the_secret() {
         both("error", e);
     }
 }
+
+const ACCESS_KEY: &str = "AKID-Vx93-ACCESS-KEY";
+
+fn unsigned(method: reqwest::Method) -> HttpRequest {
+    HttpRequest::new(
+        method,
+        url::Url::parse("https://x.test/kms/v1/keys/tag/token-set").unwrap(),
+        "/keys/{keyTag}/token-set",
+    )
+    .json(&serde_json::json!({"accessTokenHours": 1}))
+    .unwrap()
+}
+
+/// The values of `names` on a signed request: they must be marked sensitive, and neither
+/// our `Debug` nor reqwest's may show them.
+fn assert_auth_headers_hidden(what: &str, req: &HttpRequest, names: &[&str]) {
+    let shown = format!("{req:?} {req:#?}");
+    for name in names {
+        let value = req
+            .headers
+            .get(*name)
+            .unwrap_or_else(|| panic!("{what}: no {name}"));
+        assert!(
+            value.is_sensitive(),
+            "{what}: {name} is not marked sensitive"
+        );
+        let text = value.to_str().unwrap();
+        assert!(text.len() >= 8, "{what}: {name} too short to search for");
+        assert!(!shown.contains(text), "{what} shows {name}: {shown}");
+    }
+    for secret in [SECRET, TOKEN, ACCESS_KEY] {
+        assert!(!shown.contains(secret), "{what} shows {secret}: {shown}");
+    }
+    // What reqwest (and so hyper, and a user's own logging of it) would print.
+    let built = reqwest::Client::new()
+        .request(req.method.clone(), req.url.clone())
+        .headers(req.headers.clone())
+        .build()
+        .unwrap();
+    let theirs = format!("{built:?} {:?}", built.headers());
+    for name in names {
+        let text = req.headers[*name].to_str().unwrap();
+        assert!(!theirs.contains(text), "reqwest shows {name}: {theirs}");
+    }
+}
+
+#[test]
+fn debug_of_a_signed_ncp_request_shows_no_signature_or_access_key() {
+    use token_common::signing::Signer as _;
+    let signer = NcpSigner::new(&NcpCredentials::new(ACCESS_KEY, SECRET)).unwrap();
+    let mut req = unsigned(reqwest::Method::POST);
+    signer
+        .sign(&mut req, std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
+    assert_auth_headers_hidden(
+        "NCP signed request",
+        &req,
+        &["x-ncp-apigw-signature-v2", "x-ncp-iam-access-key"],
+    );
+    // The timestamp is no secret and stays readable.
+    assert!(format!("{req:?}").contains("x-ncp-apigw-timestamp"));
+}
+
+#[test]
+fn debug_of_an_ncp_token_request_shows_no_token() {
+    let req = unsigned(reqwest::Method::POST)
+        .secret_header(
+            reqwest::header::HeaderName::from_static("x-ncp-ocapi-token"),
+            &SecretString::new(TOKEN),
+            "refresh_token",
+        )
+        .unwrap();
+    assert_auth_headers_hidden("NCP token request", &req, &["x-ncp-ocapi-token"]);
+}
+
+#[test]
+fn debug_of_a_signed_huawei_request_shows_no_signature_key_or_security_token() {
+    use token_common::signing::Signer as _;
+    let creds = HuaweiCredentials::new(ACCESS_KEY, SECRET).with_security_token(TOKEN);
+    let signer = HuaweiSigner::new(&creds, HuaweiScope::Project("p".into())).unwrap();
+    let mut req = unsigned(reqwest::Method::POST);
+    signer
+        .sign(&mut req, std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
+    assert_auth_headers_hidden(
+        "Huawei signed request",
+        &req,
+        &["authorization", "x-security-token"],
+    );
+}
+
+#[test]
+fn debug_of_a_cloudforet_request_shows_no_password_or_refresh_token() {
+    // Cloudforet calls are unsigned: the secrets travel in the body.
+    let req = HttpRequest::new(
+        reqwest::Method::POST,
+        url::Url::parse("https://x.test/identity/token/issue").unwrap(),
+        "/identity/token/issue",
+    )
+    .json(&serde_json::json!({
+        "credentials": {"user_id": "u", "password": SECRET},
+        "token": TOKEN,
+    }))
+    .unwrap();
+    assert_hidden("Cloudforet request", &format!("{req:?} {req:#?}"));
+}
+
+#[test]
+fn credential_headers_are_hidden_even_when_inserted_unmarked() {
+    use reqwest::header::{HeaderName, HeaderValue};
+    // Through `header()`, a credential header is marked before it enters the map.
+    let req = unsigned(reqwest::Method::GET)
+        .header(
+            reqwest::header::AUTHORIZATION,
+            &format!("Bearer {TOKEN}"),
+            "token",
+        )
+        .unwrap();
+    assert!(req.headers["authorization"].is_sensitive());
+    assert_hidden("header()", &format!("{req:?}"));
+    // Inserted straight into the map, unmarked: `Debug` still hides it by name.
+    let mut req = unsigned(reqwest::Method::GET);
+    for name in token_common::transport::SENSITIVE_HEADERS {
+        req.headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(TOKEN).unwrap(),
+        );
+    }
+    assert_hidden("unmarked request headers", &format!("{req:?}"));
+    // An answer that carries a token in a header (Huawei IAM's X-Subject-Token).
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-subject-token", HeaderValue::from_str(TOKEN).unwrap());
+    headers.insert("x-request-id", HeaderValue::from_static("req-visible"));
+    let resp = token_common::HttpResponse::new(201, headers, Vec::new());
+    let shown = format!("{resp:?}");
+    assert_hidden("response headers", &shown);
+    assert!(shown.contains("req-visible"), "{shown}");
+}

@@ -54,20 +54,43 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
-/// Answers from a script.
-#[derive(Debug)]
-struct Scripted(Mutex<VecDeque<Result<HttpResponse>>>);
+/// Answers from a script, and remembers every credential header value it was sent.
+#[derive(Debug, Default)]
+struct Scripted {
+    answers: Mutex<VecDeque<Result<HttpResponse>>>,
+    sent_secrets: Mutex<Vec<String>>,
+}
 
 impl HttpClient for Scripted {
-    fn execute(&self, _: HttpRequest, _: usize) -> BoxFuture<'_, Result<HttpResponse>> {
-        let next = self.0.lock().unwrap().pop_front().expect("scripted answer");
+    fn execute(&self, req: HttpRequest, _: usize) -> BoxFuture<'_, Result<HttpResponse>> {
+        for (name, value) in &req.headers {
+            if token_common::transport::is_sensitive_header(name) {
+                self.sent_secrets
+                    .lock()
+                    .unwrap()
+                    .push(value.to_str().unwrap().to_owned());
+            }
+        }
+        let next = self
+            .answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("scripted answer");
         Box::pin(async move { next })
     }
 }
 
 fn transport(answers: Vec<Result<HttpResponse>>) -> Transport {
+    transport_over(Arc::new(Scripted {
+        answers: Mutex::new(answers.into()),
+        ..Default::default()
+    }))
+}
+
+fn transport_over(http: Arc<Scripted>) -> Transport {
     Transport::builder()
-        .http_client(Arc::new(Scripted(Mutex::new(answers.into()))))
+        .http_client(http)
         .clock(Arc::new(TokioClock::new()))
         .backoff(Backoff {
             base: std::time::Duration::from_millis(100),
@@ -122,5 +145,60 @@ fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
         "SECRET-Q",
     ] {
         assert!(!log.contains(secret), "{secret} reached tracing: {log}");
+    }
+
+    // A full failing call of each signing scheme: retried, then refused. Neither the
+    // capture nor the error shows a signature, a key, a token or the body.
+    use token_common::credentials::{HuaweiCredentials, HuaweiScope, NcpCredentials};
+    use token_common::signing::{HuaweiSigner, NcpSigner, Signer};
+    let ncp = NcpSigner::new(&NcpCredentials::new("NCP-ACCESS-KEY-ID", "NCP-SECRET-KEY")).unwrap();
+    let huawei = HuaweiSigner::new(
+        &HuaweiCredentials::new("HW-ACCESS-KEY-ID", "HW-SECRET-KEY")
+            .with_security_token("HW-SECURITY-TOKEN"),
+        HuaweiScope::Project("project".into()),
+    )
+    .unwrap();
+    let signers: [(&str, &dyn Signer); 2] = [("ncp", &ncp), ("huawei", &huawei)];
+    for (name, signer) in signers {
+        cap.0.lock().unwrap().clear();
+        let http = Arc::new(Scripted {
+            answers: Mutex::new(vec![status(503), status(503), status(401)].into()),
+            ..Default::default()
+        });
+        let t = transport_over(http.clone());
+        let req = HttpRequest::new(
+            Method::POST,
+            url::Url::parse("https://example.test/v1/identity-stores/STORE-ID/bearer-token")
+                .unwrap(),
+            "/v1/identity-stores/{identity_store_id}/bearer-token",
+        )
+        .json(&serde_json::json!({"password": "SECRET-PASSWORD"}))
+        .unwrap();
+        let answer = rt.block_on(t.send(req, signer, None)).unwrap();
+        assert_eq!(answer.status, 401);
+        let error = token_common::ServiceError::new(answer.status, "401", "refused")
+            .with_response(&answer, std::time::SystemTime::UNIX_EPOCH);
+        let log = format!("{} {answer:?} {error:?} {error}", cap.0.lock().unwrap());
+        assert!(log.contains("attempt=3"), "{name}: {log}");
+        let mut secrets = http.sent_secrets.lock().unwrap().clone();
+        assert!(secrets.len() >= 6, "{name}: {secrets:?}");
+        secrets.extend(
+            [
+                "NCP-ACCESS-KEY-ID",
+                "NCP-SECRET-KEY",
+                "HW-ACCESS-KEY-ID",
+                "HW-SECRET-KEY",
+                "HW-SECURITY-TOKEN",
+                "SECRET-PASSWORD",
+                "STORE-ID",
+            ]
+            .map(String::from),
+        );
+        for secret in &secrets {
+            assert!(
+                !log.contains(secret.as_str()),
+                "{name}: {secret} shown: {log}"
+            );
+        }
     }
 }

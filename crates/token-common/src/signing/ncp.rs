@@ -85,8 +85,10 @@ impl NcpSigner {
             return Err(Error::invalid_input("secret_key", "must not be empty"));
         }
         check_header_text("access_key", access_key)?;
-        let access_key_header = HeaderValue::from_str(access_key)
+        let mut access_key_header = HeaderValue::from_str(access_key)
             .map_err(|_| Error::invalid_input("access_key", "is not a valid HTTP header value"))?;
+        // Marked before it enters any HeaderMap, so no Debug output shows it.
+        access_key_header.set_sensitive(true);
         // The key's inner and outer pads are hashed here, once.
         let key = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
             .expect("HMAC takes keys of any length");
@@ -162,10 +164,12 @@ impl Signer for NcpSigner {
             HeaderName::from_static(ACCESS_KEY_HEADER),
             self.access_key_header.clone(),
         );
-        h.insert(
-            HeaderName::from_static(SIGNATURE_HEADER),
-            HeaderValue::from_str(&signature).expect("base64 is a valid header value"),
-        );
+        // NCP signs neither body nor host: a logged signature could be replayed for five
+        // minutes, so it is sensitive before it enters the map.
+        let mut signature =
+            HeaderValue::from_str(&signature).expect("base64 is a valid header value");
+        signature.set_sensitive(true);
+        h.insert(HeaderName::from_static(SIGNATURE_HEADER), signature);
         Ok(())
     }
 }

@@ -11,10 +11,34 @@ use crate::error::{Error, Idempotency, Result};
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Headers that carry credentials: their values are marked sensitive when added through
+/// [`HttpRequest::header`], and never shown by the `Debug` of [`HttpRequest`] or
+/// [`HttpResponse`] even if something inserted them unmarked.
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-auth-token",
+    "x-subject-token",
+    "x-security-token",
+    "x-metadata-token",
+    "x-ncp-apigw-signature-v2",
+    "x-ncp-iam-access-key",
+    "x-ncp-ocapi-token",
+    "x-ncp-metadata-token",
+];
+
+/// Whether a header's value carries a credential (see [`SENSITIVE_HEADERS`]).
+pub fn is_sensitive_header(name: &HeaderName) -> bool {
+    SENSITIVE_HEADERS.contains(&name.as_str())
+}
+
 /// A request as the transport sends it: cloned and signed afresh for every attempt.
 ///
 /// `Debug` shows the body's length only (it may hold a password or a refresh token), and
-/// headers marked sensitive print as `Sensitive`.
+/// headers that are marked sensitive or carry credentials ([`SENSITIVE_HEADERS`]) print
+/// as `Sensitive`. The transport zeroizes the body once the last attempt is over.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpRequest {
@@ -71,11 +95,16 @@ impl HttpRequest {
         Ok(self)
     }
 
-    /// Adds a header; refuses (naming `field`) a value that cannot travel in a header.
+    /// Adds a header; refuses (naming `field`) a value that cannot travel in a header. A
+    /// header that carries credentials ([`SENSITIVE_HEADERS`]) is marked sensitive before
+    /// it enters the map.
     pub fn header(mut self, name: HeaderName, value: &str, field: &str) -> Result<Self> {
         crate::signing::check_header_text(field, value)?;
-        let value = HeaderValue::from_str(value)
+        let mut value = HeaderValue::from_str(value)
             .map_err(|_| Error::invalid_input(field, "is not a valid HTTP header value"))?;
+        if is_sensitive_header(&name) {
+            value.set_sensitive(true);
+        }
         self.headers.insert(name, value);
         Ok(self)
     }
@@ -116,6 +145,24 @@ pub struct HttpResponse {
     pub idempotency: Idempotency,
 }
 
+/// How headers appear in `Debug`: names, and values unless marked sensitive or named in
+/// [`SENSITIVE_HEADERS`].
+struct ShownHeaders<'a>(&'a HeaderMap);
+
+impl fmt::Debug for ShownHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if value.is_sensitive() || is_sensitive_header(name) {
+                map.entry(name, &format_args!("Sensitive"));
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
 /// How a body appears in `Debug`: its length, never its bytes.
 struct BodyLen(Option<usize>);
 
@@ -133,7 +180,7 @@ impl fmt::Debug for HttpRequest {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
             .field("path_template", &self.path_template)
-            .field("headers", &self.headers)
+            .field("headers", &ShownHeaders(&self.headers))
             .field("body", &BodyLen(self.body.as_ref().map(Vec::len)))
             .finish_non_exhaustive()
     }
@@ -143,7 +190,7 @@ impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
-            .field("headers", &self.headers)
+            .field("headers", &ShownHeaders(&self.headers))
             .field("body", &BodyLen(Some(self.body.len())))
             .field("idempotency", &self.idempotency)
             .finish()

@@ -33,7 +33,9 @@ use crate::signing::Signer;
 pub use crate::error::Idempotency;
 
 pub use backoff::{parse_retry_after, Backoff};
-pub use http::{BoxFuture, HttpClient, HttpRequest, HttpResponse};
+pub use http::{
+    is_sensitive_header, BoxFuture, HttpClient, HttpRequest, HttpResponse, SENSITIVE_HEADERS,
+};
 pub use options::{parse_endpoint, TransportOptions};
 pub use reqwest_client::ReqwestClient;
 
@@ -297,6 +299,10 @@ impl Transport {
         signer: &dyn Signer,
         time_refusal: Option<TimeRefusal>,
     ) -> Result<HttpResponse> {
+        // However the call ends (an answer, an error, or the caller dropping the future),
+        // the body — a password, a refresh token — is zeroized after the last attempt.
+        let request = ZeroizeBody(request);
+        let request = &request.0;
         let cfg = &self.inner.config;
         let idempotency = request.idempotency();
         let mut attempt: u32 = 0;
@@ -304,7 +310,10 @@ impl Transport {
         loop {
             attempt += 1;
             let mut signed = request.clone();
-            signer.sign(&mut signed, self.now())?;
+            if let Err(e) = signer.sign(&mut signed, self.now()) {
+                zeroize::Zeroize::zeroize(&mut signed.body);
+                return Err(e);
+            }
             let started = tokio::time::Instant::now();
             let outcome = match tokio::time::timeout(
                 cfg.attempt_timeout,
@@ -391,6 +400,18 @@ impl Transport {
         let current = self.inner.skew_ms.load(Ordering::Relaxed);
         let change = (offset_ms - current).unsigned_abs();
         (change >= MIN_SKEW_CORRECTION.as_millis() as u64).then_some(offset_ms)
+    }
+}
+
+/// Zeroizes a request's body when dropped. Each attempt's copy goes to the
+/// [`HttpClient`], which owns it from then on; [`ReqwestClient`] zeroizes it when reqwest
+/// drops it.
+struct ZeroizeBody(HttpRequest);
+
+impl Drop for ZeroizeBody {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.0.body.zeroize();
     }
 }
 

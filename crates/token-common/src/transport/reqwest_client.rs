@@ -55,6 +55,10 @@ impl HttpClient for ReqwestClient {
                 .request(request.method, request.url)
                 .headers(request.headers);
             if let Some(body) = request.body {
+                // reqwest keeps the body as `Bytes`; owning it through `Zeroizing` wipes
+                // it when hyper is done with it (hyper's and TLS's own write buffers are
+                // out of reach: see the crate's README).
+                let body = bytes::Bytes::from_owner(zeroize::Zeroizing::new(body));
                 builder = builder.body(body);
             }
             let mut response = builder
