@@ -509,3 +509,60 @@ async fn session_on_a_skewed_client_keeps_valid_tokens() {
         emulator.shutdown().await.expect("clean shutdown");
     }
 }
+
+/// The demo OTP user's secret as an authenticator app shows it (spaced, lower case).
+fn otp_secret() -> cloudforet_identity_client::TotpSecret {
+    let spaced = demo::CLOUDFORET_OTP_SECRET
+        .to_lowercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    cloudforet_identity_client::TotpSecret::from_base32(&spaced).expect("Base32")
+}
+
+#[tokio::test]
+async fn otp_user_logs_in_in_one_call_and_a_wrong_secret_is_a_typed_error() {
+    let clock = support::manual_clock();
+    // Stay clear of a step's last two seconds, where the client would wait for the next.
+    let into_step = unix(clock.now()) % 30;
+    if into_step >= 25 {
+        clock.advance(Duration::from_secs(30 - into_step + 3));
+    }
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::cloudforet_client_with(&emulator, transport);
+    let options = || {
+        LoginOptions::new(
+            Credentials::local(demo::CLOUDFORET_OTP_USER_ID, demo::CLOUDFORET_OTP_PASSWORD),
+            DOMAIN,
+        )
+    };
+    let session = Session::login(&client, options().otp_secret(otp_secret()))
+        .await
+        .expect("an OTP login completes by itself");
+    let token = session.access_token().await.expect("token");
+    assert_eq!(token.info().role_type, Some(RoleType::DomainAdmin));
+
+    // Without the secret the caller is told which MFA is needed.
+    match Session::login(&client, options()).await {
+        Err(Error::MfaRequired { mfa_type, .. }) => assert_eq!(mfa_type, MfaType::Otp),
+        other => panic!("expected MfaRequired, got {other:?}"),
+    }
+
+    // Another secret: the server's 400 ERROR_INVALID_VERIFY_CODE, recognisable by type.
+    let wrong = cloudforet_identity_client::TotpSecret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+    let e = Session::login(&client, options().otp_secret(wrong))
+        .await
+        .expect_err("a wrong secret cannot log in");
+    assert!(
+        cloudforet_identity_client::error::is_invalid_verify_code(&e),
+        "{e:?}"
+    );
+    assert_eq!(e.status(), Some(400));
+    // The code the client sent is quoted back by the server; it is not the secret.
+    assert!(!e.to_string().contains("JBSWY3DP"), "{e}");
+}

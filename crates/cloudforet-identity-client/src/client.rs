@@ -75,10 +75,30 @@ impl IdentityClient {
     ///
     /// When the user has MFA on, the server answers [`Error::MfaRequired`] (and e-mails a
     /// code for EMAIL MFA); finish with [`complete_mfa`](Self::complete_mfa).
+    ///
+    /// With [`IssueRequest::otp_secret`], an answer that OTP MFA is required is completed
+    /// here: the TOTP code is computed on the transport's clock (waiting for the next step
+    /// when the current one ends within [`LATE_IN_STEP`](crate::LATE_IN_STEP)) and the MFA
+    /// step is sent once.
     pub async fn issue(&self, request: &IssueRequest) -> Result<TokenInfo> {
         request.validate()?;
         let resp = self.post(Route::Issue, &request.to_json()).await?;
-        self.decode(&resp, &request.secret_values())
+        match (self.decode(&resp, &request.secret_values()), request.otp()) {
+            (
+                Err(Error::MfaRequired {
+                    mfa_type: token_common::MfaType::Otp,
+                    ..
+                }),
+                Some(secret),
+            ) if request.auth_type() != crate::AuthType::Mfa => {
+                let clock = self.inner.transport.clock().clone();
+                let code = secret.code_for_sending(clock.as_ref()).await?;
+                let mfa = request.to_mfa(Some(code));
+                let resp = self.post(Route::Issue, &mfa.to_json()).await?;
+                self.decode(&resp, &mfa.secret_values())
+            }
+            (result, _) => result,
+        }
     }
 
     /// The second step of an MFA login: the same request with auth type `MFA` and the code.

@@ -17,6 +17,22 @@ pub const ERROR_MFA_REQUIRED: &str = "ERROR_MFA_REQUIRED";
 /// The code of every authentication failure (wrong password, bad or expired token, …).
 pub const ERROR_AUTHENTICATE_FAILURE: &str = "ERROR_AUTHENTICATE_FAILURE";
 
+/// The code of a wrong MFA verify code (400; the pending login stays usable).
+pub const ERROR_INVALID_VERIFY_CODE: &str = "ERROR_INVALID_VERIFY_CODE";
+
+/// Whether the server refused the MFA verify code (`ERROR_INVALID_VERIFY_CODE`): for OTP,
+/// a wrong TOTP secret or a clock far off.
+///
+/// ```
+/// use cloudforet_identity_client::{error::is_invalid_verify_code, Error, ServiceError};
+/// let e: Error = ServiceError::new(400, "ERROR_INVALID_VERIFY_CODE", "Invalid verify code.").into();
+/// assert!(is_invalid_verify_code(&e));
+/// ```
+pub fn is_invalid_verify_code(e: &Error) -> bool {
+    e.service_error()
+        .is_some_and(|s| s.code == ERROR_INVALID_VERIFY_CODE)
+}
+
 /// The longest part of a non-JSON error body kept as the message.
 const MAX_MESSAGE_CHARS: usize = 300;
 

@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use token_common::{Error, Result, SecretString};
 
+use crate::totp::TotpSecret;
+
 /// The longest access-token lifetime the server accepts, in seconds (7 days).
 pub const MAX_TIMEOUT_SECONDS: u32 = 604_800;
 
@@ -148,6 +150,7 @@ pub struct IssueRequest {
     timeout: Option<u32>,
     verify_code: Option<SecretString>,
     domain_id: String,
+    otp_secret: Option<TotpSecret>,
 }
 
 impl IssueRequest {
@@ -159,7 +162,20 @@ impl IssueRequest {
             timeout: None,
             verify_code: None,
             domain_id: domain_id.into(),
+            otp_secret: None,
         }
+    }
+
+    /// The user's TOTP secret: when the server answers that OTP MFA is required,
+    /// [`issue`](crate::IdentityClient::issue) computes the current code and completes the
+    /// MFA step in the same call (never sent itself; `Debug` shows a redaction).
+    pub fn otp_secret(mut self, secret: TotpSecret) -> Self {
+        self.otp_secret = Some(secret);
+        self
+    }
+
+    pub(crate) fn otp(&self) -> Option<&TotpSecret> {
+        self.otp_secret.as_ref()
     }
 
     /// The auth type sent (default: `LOCAL` for local credentials, `EXTERNAL` for external

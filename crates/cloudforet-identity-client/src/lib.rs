@@ -73,6 +73,12 @@
 //!   `ERROR_AUTHENTICATE_FAILURE` ([`Error::is_authentication`]).
 //! * **Secrets.** Passwords, external credentials, verify codes and tokens are held as
 //!   [`SecretString`] (or redacted in `Debug`) and never reach an error or a log line.
+//! * **OTP MFA by itself.** Give [`IssueRequest::otp_secret`] (or
+//!   [`LoginOptions::otp_secret`]) the user's Base32 TOTP secret and an OTP login completes in
+//!   the same call: the RFC 6238 code is computed on the client's clock, and a code that
+//!   would arrive in the last [`LATE_IN_STEP`] of its 30 s step waits for the next step (the
+//!   server accepts only the current one). A wrong secret surfaces as the server's 400
+//!   `ERROR_INVALID_VERIFY_CODE` ([`error::is_invalid_verify_code`]).
 //! * **Retries.** Only connection failures, 429, 502, 503 and 504 are retried (at most 3
 //!   attempts by default); issue and grant create nothing on failure.
 
@@ -86,6 +92,7 @@ pub mod error;
 mod grant;
 mod issue;
 mod session;
+mod totp;
 
 pub use builder::{IdentityClientBuilder, RouteStyle};
 pub use client::IdentityClient;
@@ -93,6 +100,7 @@ pub use domain::DomainAuthInfo;
 pub use grant::{GrantRequest, GrantTokenInfo, GrantType, RoleType, Scope};
 pub use issue::{AuthType, Credentials, IssueRequest, TokenInfo, MAX_TIMEOUT_SECONDS};
 pub use session::{AccessToken, LoginOptions, Relogin, Session};
+pub use totp::{TotpSecret, LATE_IN_STEP};
 
 pub use token_common::transport::{Backoff, BoxFuture};
 pub use token_common::{

@@ -10,6 +10,7 @@ use token_common::{Error, Expiring, Result, SecretString, TokenCache, TokenSourc
 use crate::client::IdentityClient;
 use crate::grant::{check_scope, GrantRequest, GrantTokenInfo, Scope};
 use crate::issue::{check_timeout, Credentials, IssueRequest, TokenInfo};
+use crate::totp::TotpSecret;
 
 /// Supplies credentials to log in again once the refresh token has expired.
 pub type Relogin = Arc<dyn Fn() -> BoxFuture<'static, Result<Credentials>> + Send + Sync>;
@@ -36,6 +37,7 @@ pub struct LoginOptions {
     timeout: Option<u32>,
     permissions: Vec<String>,
     verify_code: Option<SecretString>,
+    otp_secret: Option<TotpSecret>,
     relogin: Option<Relogin>,
     refresh_margin: Option<Duration>,
 }
@@ -51,6 +53,7 @@ impl LoginOptions {
             timeout: None,
             permissions: Vec::new(),
             verify_code: None,
+            otp_secret: None,
             relogin: None,
             refresh_margin: None,
         }
@@ -86,6 +89,13 @@ impl LoginOptions {
         self
     }
 
+    /// The user's TOTP secret: an OTP MFA login (the first one, and any
+    /// [`relogin`](Self::relogin)) completes by itself, see [`IssueRequest::otp_secret`].
+    pub fn otp_secret(mut self, secret: TotpSecret) -> Self {
+        self.otp_secret = Some(secret);
+        self
+    }
+
     /// Logs in again with the credentials this returns once the refresh token has expired
     /// or been refused, instead of failing with [`Error::SessionExpired`]. (A user with MFA
     /// cannot log in again unattended: the new login then fails with
@@ -118,6 +128,9 @@ impl LoginOptions {
         if let Some(t) = self.timeout {
             req = req.timeout(t);
         }
+        if let Some(secret) = &self.otp_secret {
+            req = req.otp_secret(secret.clone());
+        }
         req
     }
 }
@@ -132,6 +145,7 @@ impl fmt::Debug for LoginOptions {
             .field("timeout", &self.timeout)
             .field("permissions", &self.permissions)
             .field("verify_code", &self.verify_code)
+            .field("otp_secret", &self.otp_secret)
             .field("relogin", &self.relogin.is_some())
             .finish()
     }
@@ -392,7 +406,7 @@ impl Granter {
                             .options
                             .timeout
                             .map_or(DEFAULT_TIMEOUT_SECONDS, u64::from);
-                        Some(now + Duration::from_secs(secs))
+                        now.checked_add(Duration::from_secs(secs))
                     });
                     return Ok(Expiring::new(info, expires_at));
                 }
@@ -442,8 +456,10 @@ impl Granter {
 /// taken as it is.
 fn local_expiry(token: &SecretString, requested_at: SystemTime) -> Option<SystemTime> {
     let times = token_common::jwt::read_times(token.expose_secret()).ok()?;
+    // A server may send any numbers: a lifetime that overflows `SystemTime` is no expiry
+    // this clock can hold, so it is treated as none rather than a panic.
     match times.lifetime() {
-        Some(lifetime) => Some(requested_at + lifetime),
+        Some(lifetime) => requested_at.checked_add(lifetime),
         None => times.expires_at(),
     }
 }
