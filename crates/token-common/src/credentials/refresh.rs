@@ -166,8 +166,8 @@ impl<C: Send + Sync + 'static> TokenSource for Loader<C> {
 }
 
 /// Credentials kept fresh for every request of a client: a [`TokenCache`] over a
-/// [`LoadCredentials`] source (see the [module docs](self)). Cheap to clone; clones share
-/// the credentials.
+/// [`LoadCredentials`] source (see the [`credentials`](crate::credentials) module). Cheap to
+/// clone; clones share the credentials.
 pub struct CredentialsCache<C: Send + Sync + 'static> {
     cache: TokenCache<Loader<C>>,
 }
