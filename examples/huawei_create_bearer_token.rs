@@ -8,9 +8,13 @@
 //! `--signing-algorithm sm3` signs with `SDK-HMAC-SM3` instead of the default
 //! `SDK-HMAC-SHA256`.
 //!
-//! Credentials: `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`,
-//! optional `HUAWEICLOUD_SDK_SECURITY_TOKEN`; else the `[basic]` section of
-//! `~/.huaweicloud/credentials`.
+//! Credentials: the Huawei default chain — `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`,
+//! optional `HUAWEICLOUD_SDK_SECURITY_TOKEN` (or OIDC federation with
+//! `HUAWEICLOUD_SDK_IDP_ID`, `HUAWEICLOUD_SDK_ID_TOKEN_FILE`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`);
+//! else the `[basic]` section of `~/.huaweicloud/credentials`; else pod identity
+//! (`HC_CONTAINER_CREDENTIALS_FULL_URI`); else ECS instance metadata
+//! (`HUAWEICLOUD_SDK_METADATA_ENDPOINT` overrides `http://169.254.169.254`). The project
+//! id: `HUAWEICLOUD_SDK_PROJECT_ID`, else `project_id` in the profile.
 //!
 //! On success prints one JSON object on stdout:
 //! `{"token_id": "...", "token": "...", "creation_time": <ms>, "expiration_time": <ms>}`
@@ -78,7 +82,9 @@ async fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                Error::InvalidInput { .. } | Error::Credentials { .. } => ExitCode::from(2),
+                Error::InvalidInput { .. }
+                | Error::Credentials { .. }
+                | Error::CredentialsNotFound { .. } => ExitCode::from(2),
                 _ => ExitCode::from(1),
             }
         }

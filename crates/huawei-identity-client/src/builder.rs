@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use token_common::credentials::{
-    CredentialsChain, Environment, HuaweiCredentials, HuaweiEnvironment, HuaweiProfile,
-    HuaweiScope, ProvideCredentials, StaticCredentials,
+    huawei_default_chain, huawei_project_id, CredentialsCache, Environment, HuaweiChainOptions,
+    HuaweiCredentials, HuaweiScope, LoadCredentials, ProvideCredentials, SignerCache,
+    StaticCredentials,
 };
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
@@ -26,19 +27,37 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 /// set; else `https://identitystore.{region}.myhuaweicloud.com`.
 ///
 /// Credentials come from [`credentials`](Self::credentials) or
-/// [`credentials_provider`](Self::credentials_provider); by default from the environment
-/// (`HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN`,
-/// `HUAWEICLOUD_SDK_PROJECT_ID`), then the `[basic]` section of
-/// `~/.huaweicloud/credentials`. They are read once, at `build`.
+/// [`credentials_provider`](Self::credentials_provider) (read once, at `build`), or from
+/// [`credentials_source`](Self::credentials_source) (loaded when first needed and kept
+/// fresh). By default they come from the Huawei default chain
+/// ([`huawei_default_chain`]): the environment, the `[basic]` section of
+/// `~/.huaweicloud/credentials`, pod identity (when `HC_CONTAINER_CREDENTIALS_FULL_URI` is
+/// set), then ECS instance metadata — with OIDC federation where `idp_id` and
+/// `id_token_file` are set. Nothing is fetched at `build`: the first call loads the
+/// credentials, and temporary ones are refreshed ahead of expiry by one load shared by
+/// every call ([`CredentialsCache`]).
+///
+/// The project id comes from [`project_id`](Self::project_id), else the given
+/// credentials, else `HUAWEICLOUD_SDK_PROJECT_ID`, else `project_id` in the profile's
+/// `[basic]` section; without one, `build` fails.
 #[must_use]
 pub struct IdentityStoreClientBuilder {
     region: Option<(String, bool)>,
     endpoint: Option<String>,
-    credentials: Option<Box<dyn ProvideCredentials<HuaweiCredentials>>>,
+    credentials: Option<Credentials>,
     project_id: Option<String>,
     signing_algorithm: HuaweiAlgorithm,
     environment: Environment,
     transport: TransportOptions,
+}
+
+/// Where the builder was told to take credentials from.
+#[derive(Debug)]
+enum Credentials {
+    /// Read once at `build`.
+    Provided(Box<dyn ProvideCredentials<HuaweiCredentials>>),
+    /// Loaded when needed and kept fresh.
+    Source(Box<dyn LoadCredentials<HuaweiCredentials>>),
 }
 
 impl fmt::Debug for IdentityStoreClientBuilder {
@@ -92,9 +111,11 @@ impl IdentityStoreClientBuilder {
         self
     }
 
-    /// Signs with these credentials.
+    /// Signs with these credentials (the default chain is not consulted).
     pub fn credentials(mut self, credentials: HuaweiCredentials) -> Self {
-        self.credentials = Some(Box::new(StaticCredentials::new(credentials)));
+        self.credentials = Some(Credentials::Provided(Box::new(StaticCredentials::new(
+            credentials,
+        ))));
         self
     }
 
@@ -103,7 +124,17 @@ impl IdentityStoreClientBuilder {
         mut self,
         provider: impl ProvideCredentials<HuaweiCredentials> + 'static,
     ) -> Self {
-        self.credentials = Some(Box::new(provider));
+        self.credentials = Some(Credentials::Provided(Box::new(provider)));
+        self
+    }
+
+    /// Loads credentials from this source when first needed, and again ahead of their
+    /// expiry (instance metadata, pod identity, federation, a chain of them, your own).
+    pub fn credentials_source(
+        mut self,
+        source: impl LoadCredentials<HuaweiCredentials> + 'static,
+    ) -> Self {
+        self.credentials = Some(Credentials::Source(Box::new(source)));
         self
     }
 
@@ -198,19 +229,30 @@ impl IdentityStoreClientBuilder {
             .trim_end_matches('/')
             .to_owned();
 
-        let provider: Box<dyn ProvideCredentials<HuaweiCredentials>> = match self.credentials {
-            Some(p) => p,
-            None => Box::new(
-                CredentialsChain::new()
-                    .with(HuaweiEnvironment::with_environment(
-                        self.environment.clone(),
-                    ))
-                    .with(HuaweiProfile::new().with_environment(self.environment.clone())),
-            ),
+        let clock = transport.clock().clone();
+        let (cache, given_project) = match self.credentials {
+            Some(Credentials::Provided(p)) => {
+                let c = p.provide()?;
+                let project = c.project_id().map(str::to_owned);
+                (CredentialsCache::fixed(c), project)
+            }
+            Some(Credentials::Source(s)) => (CredentialsCache::new(s).with_clock(clock), None),
+            None => {
+                let chain = huawei_default_chain(HuaweiChainOptions {
+                    environment: self.environment.clone(),
+                    region: self.region.as_ref().map(|(r, _)| r.clone()),
+                    clock: clock.clone(),
+                })?;
+                (CredentialsCache::new(chain).with_clock(clock), None)
+            }
         };
-        let credentials = provider.provide()?;
-        let project_id = match self.project_id.as_deref().or(credentials.project_id()) {
-            Some(id) if !id.trim().is_empty() => id.to_owned(),
+        let project_id = self
+            .project_id
+            .clone()
+            .or(given_project)
+            .or_else(|| huawei_project_id(&self.environment));
+        let project_id = match project_id {
+            Some(id) if !id.trim().is_empty() => id,
             _ => {
                 return Err(Error::invalid_input(
                     "project_id",
@@ -219,16 +261,19 @@ impl IdentityStoreClientBuilder {
                 ))
             }
         };
-        let signer = HuaweiSigner::with_algorithm(
-            &credentials,
-            HuaweiScope::Project(project_id.clone()),
-            self.signing_algorithm,
-        )?;
+        self.signing_algorithm.check()?;
+        let algorithm = self.signing_algorithm.clone();
+        let scope = HuaweiScope::Project(project_id.clone());
+        // The HMAC key is derived once per credential, not once per request.
+        let signers = SignerCache::new(cache, move |c: &HuaweiCredentials| {
+            HuaweiSigner::with_algorithm(c, scope.clone(), algorithm.clone())
+        });
         Ok(IdentityStoreClient {
             inner: Arc::new(Inner {
                 endpoint,
                 project_id,
-                signer,
+                algorithm: self.signing_algorithm,
+                signers,
                 transport,
             }),
         })
@@ -387,12 +432,14 @@ mod tests {
             .unwrap();
         assert_eq!(c.project_id(), "p-env");
 
+        // No credentials anywhere: the chain is only asked at the first call, so `build`
+        // fails for the project id, which nothing gives.
         let e = IdentityStoreClient::builder()
             .region("cn-north-4")
             .environment(empty_env())
             .build()
             .unwrap_err();
-        assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
+        assert_eq!(e.field(), Some("project_id"), "{e:?}");
     }
 
     #[test]
@@ -404,12 +451,12 @@ mod tests {
                 .environment(empty_env())
         };
         let c = b().build().unwrap();
-        assert_eq!(c.inner.signer.algorithm(), &HuaweiAlgorithm::HmacSha256);
+        assert_eq!(&c.inner.algorithm, &HuaweiAlgorithm::HmacSha256);
         let c = b()
             .signing_algorithm(HuaweiAlgorithm::HmacSm3)
             .build()
             .unwrap();
-        assert_eq!(c.inner.signer.algorithm(), &HuaweiAlgorithm::HmacSm3);
+        assert_eq!(&c.inner.algorithm, &HuaweiAlgorithm::HmacSm3);
         let e = b()
             .signing_algorithm(HuaweiAlgorithm::v11("cn-north-4", "identity store"))
             .build()

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 use token_common::encoding::path_segment;
+use token_common::credentials::{HuaweiCredentials, SignerCache};
+use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::{Error, HttpRequest, HttpResponse, Result, Transport};
 
 use crate::builder::IdentityStoreClientBuilder;
-use crate::error::{is_time_refusal, service_error};
+use crate::error::{is_signature_refusal, is_time_refusal, service_error};
 use crate::model::{
     BearerToken, BearerTokenInfo, BearerTokenList, ProvisioningTenant, ProvisioningTenantList,
 };
@@ -32,7 +34,10 @@ pub struct IdentityStoreClient {
 pub(crate) struct Inner {
     pub(crate) endpoint: String,
     pub(crate) project_id: String,
-    pub(crate) signer: HuaweiSigner,
+    pub(crate) algorithm: HuaweiAlgorithm,
+    /// The credentials (static, or refreshed ahead of expiry) and the signer prepared once
+    /// for each.
+    pub(crate) signers: SignerCache<HuaweiCredentials, HuaweiSigner>,
     pub(crate) transport: Transport,
 }
 
@@ -41,7 +46,8 @@ impl fmt::Debug for IdentityStoreClient {
         f.debug_struct("IdentityStoreClient")
             .field("endpoint", &self.inner.endpoint)
             .field("project_id", &self.inner.project_id)
-            .field("signer", &self.inner.signer)
+            .field("algorithm", &self.inner.algorithm)
+            .field("credentials", &self.inner.signers)
             .field("transport", &self.inner.transport)
             .finish()
     }
@@ -216,16 +222,43 @@ impl IdentityStoreClient {
         Ok(req)
     }
 
-    /// Sends, then turns a non-2xx answer into [`Error::Service`].
+    /// Where the client's credentials come from (for diagnostics), e.g. `instance metadata
+    /// (http://169.254.169.254)` once the default chain has found them.
+    pub fn credentials_source(&self) -> String {
+        self.inner.signers.credentials().describe()
+    }
+
+    /// Signs with the current credentials, sends, then turns a non-2xx answer into
+    /// [`Error::Service`].
+    ///
+    /// When temporary keys (with a security token) are refused with `APIGW.0301` "verify
+    /// aksk signature fail" — not a time refusal, which the transport corrects — the keys
+    /// may have been rotated or revoked at the source: they are invalidated once (one new
+    /// load however many calls saw the refusal) and the call is sent once more with the
+    /// new keys. This is safe for every call, creates included: the API gateway checks the
+    /// signature before the request reaches the service, so a refused create created
+    /// nothing. Permanent keys are not retried (loading them again gives the same keys).
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse> {
         let transport = &self.inner.transport;
-        let response = transport
-            .send(req, &self.inner.signer, Some(is_time_refusal))
-            .await?;
-        if response.is_success() {
-            Ok(response)
-        } else {
-            Err(service_error(&response, transport.clock().now()))
+        let mut retried = false;
+        loop {
+            // Fails before anything is sent when no valid credentials can be had.
+            let prepared = self.inner.signers.get().await?;
+            let response = transport
+                .send(req.clone(), prepared.signer(), Some(is_time_refusal))
+                .await?;
+            if response.is_success() {
+                return Ok(response);
+            }
+            let temporary = prepared.credentials().value.security_token().is_some()
+                && prepared.credentials().expires_at.is_some();
+            if !retried && temporary && is_signature_refusal(&response) {
+                tracing::info!("temporary keys refused (APIGW.0301); loading new keys once");
+                self.inner.signers.invalidate(&prepared);
+                retried = true;
+                continue;
+            }
+            return Err(service_error(&response, transport.clock().now()));
         }
     }
 }

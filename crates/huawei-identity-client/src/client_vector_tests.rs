@@ -61,7 +61,12 @@ fn sign_and_compare(client: &IdentityStoreClient, mut req: HttpRequest, v: &Valu
     req.headers
         .insert(USER_AGENT, HeaderValue::from_str(ua).unwrap());
     let at = UNIX_EPOCH + Duration::from_secs(1_735_732_800);
-    client.inner.signer.sign(&mut req, at).unwrap();
+    let prepared = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(client.inner.signers.get())
+        .unwrap();
+    prepared.signer().sign(&mut req, at).unwrap();
     for (name, value) in out["headers"].as_object().unwrap() {
         let got = req
             .headers

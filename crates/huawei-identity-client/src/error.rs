@@ -75,6 +75,25 @@ pub(crate) fn is_time_refusal(response: &HttpResponse) -> bool {
             .is_some_and(|m| m.to_ascii_lowercase().contains("expir"))
 }
 
+/// Whether an answer is a signature refused for not matching (`APIGW.0301 … verify aksk
+/// signature fail`), as opposed to one refused for its time.
+pub(crate) fn is_signature_refusal(response: &HttpResponse) -> bool {
+    if response.status != 401 {
+        return false;
+    }
+    let Some(fields) = serde_json::from_slice::<Value>(&response.body)
+        .ok()
+        .and_then(|v| read_fields(&v))
+    else {
+        return false;
+    };
+    fields.code.as_deref() == Some(SIGNATURE_REFUSED_CODE)
+        && fields.message.is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("signature fail") && !m.contains("expir")
+        })
+}
+
 /// Reads the fields from the top-level object, or from an object nested one level down
 /// when the top level has neither a code nor a message.
 fn read_fields(value: &Value) -> Option<ErrorFields> {

@@ -137,6 +137,58 @@ pub struct HuaweiConfig {
     /// Identity stores and their provisioning tenants.
     #[serde(default)]
     pub identity_stores: Vec<IdentityStore>,
+    /// The agency of the emulated ECS server (instance metadata); without it the metadata
+    /// routes answer as a server with no agency attached.
+    #[serde(default)]
+    pub metadata: Option<HuaweiMetadataConfig>,
+    /// OIDC identity providers IAM federates.
+    #[serde(default)]
+    pub federation: Vec<HuaweiFederationConfig>,
+    /// CCE pod identity; without it the route answers 404.
+    #[serde(default)]
+    pub pod_identity: Option<HuaweiPodIdentityConfig>,
+}
+
+/// The `[huawei.metadata]` table: the agency of the emulated server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiMetadataConfig {
+    /// The project the temporary keys act in.
+    pub project_id: String,
+    /// How long each key lives (default 3600); a new one is served this far apart,
+    /// 10 minutes (at most half the lifetime) before the previous one expires.
+    #[serde(default = "default_lifetime")]
+    pub lifetime_seconds: u64,
+    /// When true, `GET /openstack/latest/securitykey` without a valid
+    /// `X-Metadata-Token` is 401.
+    #[serde(default)]
+    pub require_session_token: bool,
+}
+
+/// One `[[huawei.federation]]` identity provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiFederationConfig {
+    /// The identity provider id (`X-Idp-Id`).
+    pub idp_id: String,
+    /// The ID token accepted for it.
+    pub id_token: SecretString,
+    /// The project the temporary keys act in.
+    pub project_id: String,
+}
+
+/// The `[huawei.pod_identity]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiPodIdentityConfig {
+    /// What `Authorization` (the token file) must hold.
+    pub authorization_token: SecretString,
+    /// The project the temporary keys act in.
+    pub project_id: String,
+}
+
+fn default_lifetime() -> u64 {
+    3600
 }
 
 /// One Huawei AK/SK credential, permanent or temporary.
@@ -337,6 +389,26 @@ impl Config {
             for a in &self.huawei.accounts {
                 check("huawei.accounts", "ak", &a.ak)?;
             }
+            if let Some(m) = &self.huawei.metadata {
+                check("huawei.metadata", "project_id", &m.project_id)?;
+                if m.lifetime_seconds < 120 {
+                    return Err("huawei.metadata: `lifetime_seconds` must be at least 120".into());
+                }
+            }
+            for f in &self.huawei.federation {
+                check("huawei.federation", "idp_id", &f.idp_id)?;
+                if f.id_token.is_empty() || f.project_id.is_empty() {
+                    return Err(format!(
+                        "huawei.federation {:?}: `id_token` and `project_id` must not be empty",
+                        f.idp_id
+                    ));
+                }
+            }
+            if let Some(p) = &self.huawei.pod_identity {
+                if p.authorization_token.is_empty() || p.project_id.is_empty() {
+                    return Err("huawei.pod_identity: `authorization_token` and `project_id` must not be empty".into());
+                }
+            }
             for s in &self.huawei.identity_stores {
                 check("huawei.identity_stores", "id", &s.id)?;
                 for t in &s.tenants {
@@ -433,6 +505,20 @@ impl Config {
                     id: demo::HUAWEI_IDENTITY_STORE_ID.to_owned(),
                     tenants: vec![demo::HUAWEI_TENANT_ID.to_owned()],
                 }],
+                metadata: Some(HuaweiMetadataConfig {
+                    project_id: demo::HUAWEI_PROJECT_ID.to_owned(),
+                    lifetime_seconds: 3600,
+                    require_session_token: false,
+                }),
+                federation: vec![HuaweiFederationConfig {
+                    idp_id: demo::HUAWEI_IDP_ID.to_owned(),
+                    id_token: SecretString::new(demo::HUAWEI_ID_TOKEN),
+                    project_id: demo::HUAWEI_PROJECT_ID.to_owned(),
+                }],
+                pod_identity: Some(HuaweiPodIdentityConfig {
+                    authorization_token: SecretString::new(demo::HUAWEI_POD_AUTHORIZATION_TOKEN),
+                    project_id: demo::HUAWEI_PROJECT_ID.to_owned(),
+                }),
             },
             cloudforet: CloudforetConfig {
                 domains: vec![CloudforetDomain {

@@ -30,6 +30,12 @@ pub const HUAWEI_STS_SECURITY_TOKEN: &str = "huawei-demo-security-token-0001";
 pub const HUAWEI_IDENTITY_STORE_ID: &str = "d-1234567890";
 /// The demo provisioning tenant inside [`HUAWEI_IDENTITY_STORE_ID`].
 pub const HUAWEI_TENANT_ID: &str = "e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e";
+/// The demo OIDC identity provider of `[[huawei.federation]]`.
+pub const HUAWEI_IDP_ID: &str = "demo-oidc-idp";
+/// The ID token [`HUAWEI_IDP_ID`] accepts.
+pub const HUAWEI_ID_TOKEN: &str = "demo-oidc-id-token-0001";
+/// What the pod-identity token file must hold (`[huawei.pod_identity]`).
+pub const HUAWEI_POD_AUTHORIZATION_TOKEN: &str = "demo-pod-identity-token-0001";
 
 /// The demo Cloudforet domain id.
 pub const CLOUDFORET_DOMAIN_ID: &str = "domain-123";

@@ -249,6 +249,10 @@ fn find_tenant<'a>(
 /// emulator's own verifier ([`crate::verify::huawei`]), then the project.
 fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
     let lookup = |ak: &str| {
+        // Temporary keys handed out by metadata, pod identity or IAM, until they expire.
+        if let Some(key) = crate::huawei_metadata::temporary_key(state, ak)? {
+            return Ok(key);
+        }
         let account = state
             .huawei
             .accounts
@@ -273,7 +277,9 @@ fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
         .huawei
         .accounts
         .get(&ak)
-        .map(|a| a.project_id.as_str());
+        .map(|a| a.project_id.clone())
+        .or_else(|| crate::huawei_metadata::temporary_project(state, &ak));
+    let project = project.as_deref();
     if project.is_none() || inc.header(PROJECT_ID_HEADER) != project {
         return Err(error(
             StatusCode::FORBIDDEN,

@@ -44,6 +44,7 @@ pub mod demo;
 mod error;
 pub mod faults;
 mod huawei;
+mod huawei_metadata;
 mod jwt;
 mod ncp;
 mod ncp_crypto;

@@ -26,7 +26,7 @@ use crate::connection::{ConnectionControl, FaultListener};
 use crate::error::Error;
 use crate::faults::{Fault, FaultKind, FaultQueue, RetryAfter, ServicePrefix};
 use crate::jwt::random_hex;
-use crate::{cloudforet, huawei, ncp};
+use crate::{cloudforet, huawei, huawei_metadata, ncp};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -205,6 +205,8 @@ pub(crate) struct AppState {
     pub(crate) closing: watch::Sender<bool>,
     pub(crate) ncp: ncp::NcpState,
     pub(crate) huawei: huawei::HuaweiState,
+    /// Huawei temporary credentials: metadata, pod identity, IAM federation.
+    pub(crate) huawei_temporary: huawei_metadata::TemporaryState,
     pub(crate) cloudforet: cloudforet::CloudforetState,
 }
 
@@ -216,6 +218,7 @@ impl AppState {
             closing: watch::Sender::new(false),
             ncp: ncp::NcpState::new(&config.ncp, now),
             huawei: huawei::HuaweiState::new(&config.huawei, now),
+            huawei_temporary: huawei_metadata::TemporaryState::new(&config.huawei, now),
             cloudforet: cloudforet::CloudforetState::new(&config.cloudforet),
             clock,
         }
@@ -290,12 +293,39 @@ impl Incoming {
 pub(crate) struct Reply {
     status: StatusCode,
     body: Option<Box<Value>>,
+    /// A plain-text body instead (the metadata session token), and extra headers (IAM's
+    /// `X-Subject-Token`).
+    extra: Option<Box<ReplyExtra>>,
+}
+
+#[derive(Debug, Default)]
+struct ReplyExtra {
+    text: Option<String>,
+    headers: Vec<(HeaderName, String)>,
+}
+
+impl Reply {
+    /// Adds a response header.
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .headers
+            .push((HeaderName::from_static(name), value));
+        self
+    }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        match self.body {
-            Some(body) => (
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
+        let mut response = match (self.body, extra.text) {
+            (_, Some(text)) => (
+                self.status,
+                [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+                text,
+            )
+                .into_response(),
+            (Some(body), None) => (
                 self.status,
                 [(
                     header::CONTENT_TYPE,
@@ -304,8 +334,26 @@ impl IntoResponse for Reply {
                 body.to_string(),
             )
                 .into_response(),
-            None => (self.status, Body::empty()).into_response(),
+            (None, None) => (self.status, Body::empty()).into_response(),
+        };
+        for (name, value) in extra.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, v);
+            }
         }
+        response
+    }
+}
+
+/// A plain-text answer.
+pub(crate) fn text(status: StatusCode, body: String) -> Reply {
+    Reply {
+        status,
+        body: None,
+        extra: Some(Box::new(ReplyExtra {
+            text: Some(body),
+            headers: Vec::new(),
+        })),
     }
 }
 
@@ -314,6 +362,7 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Reply {
     Reply {
         status,
         body: Some(Box::new(body)),
+        extra: None,
     }
 }
 
@@ -391,6 +440,8 @@ fn route(state: &AppState, incoming: &Incoming) -> Reply {
         ncp::handle(state, incoming)
     } else if ServicePrefix::Huawei.matches(path) {
         huawei::handle(state, incoming)
+    } else if let Some(reply) = huawei_metadata::handle(state, incoming) {
+        reply
     } else {
         // Cloudforet's FastAPI answers everything else, as console-api-v2 would.
         cloudforet::handle(state, incoming)
@@ -425,5 +476,9 @@ fn status_fault(
 
 /// An answer without a body (used for 204).
 pub(crate) fn empty(status: StatusCode) -> Reply {
-    Reply { status, body: None }
+    Reply {
+        status,
+        body: None,
+        extra: None,
+    }
 }

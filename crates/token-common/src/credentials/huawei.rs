@@ -206,7 +206,7 @@ impl HuaweiProfile {
         self
     }
 
-    fn file(&self) -> (Option<PathBuf>, bool) {
+    pub(crate) fn file(&self) -> (Option<PathBuf>, bool) {
         if let Some(p) = &self.path {
             return (Some(p.clone()), true);
         }

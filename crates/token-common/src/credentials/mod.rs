@@ -15,6 +15,11 @@
 mod chain;
 mod env;
 mod huawei;
+mod huawei_chain;
+mod huawei_federation;
+mod huawei_metadata;
+mod huawei_pod;
+mod huawei_temporary;
 mod ini;
 pub mod metadata;
 mod ncp;
@@ -28,6 +33,18 @@ pub use chain::LoadChain;
 pub use env::Environment;
 pub use huawei::{
     HuaweiCredentials, HuaweiEnvironment, HuaweiProfile, HuaweiProfileSection, HuaweiScope,
+};
+pub use huawei_chain::{huawei_default_chain, huawei_project_id, HuaweiChainOptions};
+pub use huawei_federation::{
+    iam_endpoint_for_region, FederationOrigin, HuaweiFederation, FEDERATION_DURATION_SECONDS,
+    HUAWEICLOUD_SDK_IAM_ENDPOINT, HUAWEICLOUD_SDK_IDP_ID, HUAWEICLOUD_SDK_ID_TOKEN_FILE,
+    IAM_REGIONS,
+};
+pub use huawei_metadata::{
+    HuaweiInstanceMetadata, HUAWEI_METADATA_ENDPOINT, HUAWEI_METADATA_ENDPOINT_VAR,
+};
+pub use huawei_pod::{
+    HuaweiPodIdentity, HC_CONTAINER_AUTHORIZATION_TOKEN_FILE, HC_CONTAINER_CREDENTIALS_FULL_URI,
 };
 pub use ini::{Ini, IniSection};
 pub use metadata::MetadataClient;

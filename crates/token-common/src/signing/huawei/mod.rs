@@ -90,7 +90,7 @@ impl HuaweiAlgorithm {
 
     /// Refuses a V11 region or service that is empty or could not travel in the
     /// `Authorization` header's `Credential=` part.
-    pub(crate) fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<()> {
         if let HuaweiAlgorithm::V11HmacSha256 { region, service } = self {
             for (field, value) in [("region", region), ("service", service)] {
                 if value.is_empty() {
