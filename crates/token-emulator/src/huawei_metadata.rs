@@ -16,6 +16,7 @@
 //! expires, and is refused with 401 `APIGW.0301` after.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -58,6 +59,7 @@ pub(crate) struct TemporaryState {
     federation: Vec<HuaweiFederationConfig>,
     pod: Option<crate::config::HuaweiPodIdentityConfig>,
     inner: Mutex<Inner>,
+    key_requests: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -80,7 +82,13 @@ impl TemporaryState {
             federation: config.federation.clone(),
             pod: config.pod_identity.clone(),
             inner: Mutex::new(Inner::default()),
+            key_requests: AtomicU64::new(0),
         }
+    }
+
+    /// How many securitykey GETs were answered.
+    pub(crate) fn key_requests(&self) -> u64 {
+        self.key_requests.load(Ordering::SeqCst)
     }
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
@@ -178,6 +186,7 @@ fn session_token(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
 
 fn security_key(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     let t = &state.huawei_temporary;
+    t.key_requests.fetch_add(1, Ordering::SeqCst);
     let now = state.clock.now();
     let Some(agency) = &t.metadata else {
         return Err(metadata_error(StatusCode::UNAUTHORIZED, NO_AGENCY));

@@ -166,6 +166,12 @@ impl EmulatorHandle {
         self.state.ncp.rotate_key(key_tag)
     }
 
+    /// How many `GET /openstack/latest/securitykey` requests (Huawei instance metadata
+    /// key fetches) have been answered, successful or not.
+    pub fn huawei_metadata_key_requests(&self) -> u64 {
+        self.state.huawei_temporary.key_requests()
+    }
+
     /// Removes every queued fault.
     pub fn clear_faults(&self) {
         self.state.faults.clear();
