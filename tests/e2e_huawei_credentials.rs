@@ -41,7 +41,10 @@ async fn setup_with(clock: Arc<dyn Clock>) -> (EmulatorHandle, IdentityStoreClie
             "HUAWEICLOUD_SDK_METADATA_ENDPOINT",
             emulator.base_url().to_owned(),
         ),
-        ("HUAWEICLOUD_SDK_PROJECT_ID", demo::HUAWEI_PROJECT_ID.to_owned()),
+        (
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            demo::HUAWEI_PROJECT_ID.to_owned(),
+        ),
     ]);
     let transport = Transport::builder()
         .clock(clock)
@@ -165,6 +168,10 @@ async fn metadata_down_and_keys_expired_is_a_clear_error_and_nothing_is_sent() {
     assert_eq!(e.status(), None, "{e:?}");
     assert!(e.service_code().is_none());
     emulator.clear_faults();
-    assert_eq!(call(&client).await.expect("metadata is back"), 0, "nothing was created");
+    assert_eq!(
+        call(&client).await.expect("metadata is back"),
+        0,
+        "nothing was created"
+    );
     emulator.shutdown().await.unwrap();
 }

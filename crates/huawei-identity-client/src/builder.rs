@@ -230,10 +230,12 @@ impl IdentityStoreClientBuilder {
             .to_owned();
 
         let clock = transport.clock().clone();
+        let mut fixed = None;
         let (cache, given_project) = match self.credentials {
             Some(Credentials::Provided(p)) => {
                 let c = p.provide()?;
                 let project = c.project_id().map(str::to_owned);
+                fixed = Some(c.clone());
                 (CredentialsCache::fixed(c), project)
             }
             Some(Credentials::Source(s)) => (CredentialsCache::new(s).with_clock(clock), None),
@@ -264,6 +266,11 @@ impl IdentityStoreClientBuilder {
         self.signing_algorithm.check()?;
         let algorithm = self.signing_algorithm.clone();
         let scope = HuaweiScope::Project(project_id.clone());
+        if let Some(c) = &fixed {
+            // Keys given in code are checked now (an empty key, a token with a line
+            // break), not at the first call.
+            HuaweiSigner::with_algorithm(c, scope.clone(), algorithm.clone())?;
+        }
         // The HMAC key is derived once per credential, not once per request.
         let signers = SignerCache::new(cache, move |c: &HuaweiCredentials| {
             HuaweiSigner::with_algorithm(c, scope.clone(), algorithm.clone())

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
-use token_common::encoding::path_segment;
 use token_common::credentials::{HuaweiCredentials, SignerCache};
+use token_common::encoding::path_segment;
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::{Error, HttpRequest, HttpResponse, Result, Transport};

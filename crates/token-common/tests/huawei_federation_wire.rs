@@ -65,11 +65,19 @@ async fn federation_sends_the_id_token_then_the_exact_securitytokens_body() {
     let dir = temp_dir("fed");
     let file = write(&dir, "token", "  id-token-A\n");
     let server = iam_server("id-token-A").await;
-    let f = HuaweiFederation::new("my-idp", &file, &server.uri(), FederationOrigin::Environment)
-        .unwrap();
+    let f = HuaweiFederation::new(
+        "my-idp",
+        &file,
+        &server.uri(),
+        FederationOrigin::Environment,
+    )
+    .unwrap();
     let got = f.load().await.unwrap();
     assert_eq!(got.value.access_key(), "FEDAK");
-    assert_eq!(got.value.security_token().unwrap().expose_secret(), "fed-sts");
+    assert_eq!(
+        got.value.security_token().unwrap().expose_secret(),
+        "fed-sts"
+    );
     // The file is read again on every load: a rotated token is what goes out next.
     std::fs::write(&file, "id-token-B").unwrap();
     let e = f.load().await.unwrap_err();
@@ -91,8 +99,8 @@ async fn federation_errors_name_the_cause() {
         .respond_with(ResponseTemplate::new(201).set_body_string("{}"))
         .mount(&server)
         .await;
-    let f = HuaweiFederation::new("my-idp", &file, &server.uri(), FederationOrigin::Profile)
-        .unwrap();
+    let f =
+        HuaweiFederation::new("my-idp", &file, &server.uri(), FederationOrigin::Profile).unwrap();
     let e = f.load().await.unwrap_err();
     assert!(e.to_string().contains("X-Subject-Token"), "{e}");
 
@@ -105,25 +113,38 @@ async fn federation_errors_name_the_cause() {
         ))
         .mount(&server)
         .await;
-    let f = HuaweiFederation::new("my-idp", &file, &server.uri(), FederationOrigin::Profile)
-        .unwrap();
+    let f =
+        HuaweiFederation::new("my-idp", &file, &server.uri(), FederationOrigin::Profile).unwrap();
     let e = f.load().await.unwrap_err();
-    assert!(e.to_string().contains("The ID token could not be verified"), "{e}");
+    assert!(
+        e.to_string().contains("The ID token could not be verified"),
+        "{e}"
+    );
 
     // A missing or empty token file, before anything is sent.
-    let f = HuaweiFederation::new("my-idp", dir.join("nope"), &server.uri(), FederationOrigin::Profile)
-        .unwrap();
+    let f = HuaweiFederation::new(
+        "my-idp",
+        dir.join("nope"),
+        &server.uri(),
+        FederationOrigin::Profile,
+    )
+    .unwrap();
     let e = f.load().await.unwrap_err();
     assert!(e.to_string().contains("nope"), "{e}");
     let empty = write(&dir, "empty", "\n");
-    let f = HuaweiFederation::new("my-idp", &empty, &server.uri(), FederationOrigin::Profile)
-        .unwrap();
+    let f =
+        HuaweiFederation::new("my-idp", &empty, &server.uri(), FederationOrigin::Profile).unwrap();
     assert!(f.load().await.unwrap_err().to_string().contains("empty"));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 
     // Plain HTTP to a non-loopback IAM is refused, naming the field.
-    let e = HuaweiFederation::new("my-idp", &file, "http://iam.example.com", FederationOrigin::Profile)
-        .unwrap_err();
+    let e = HuaweiFederation::new(
+        "my-idp",
+        &file,
+        "http://iam.example.com",
+        FederationOrigin::Profile,
+    )
+    .unwrap_err();
     assert_eq!(e.field(), Some("iam_endpoint"));
 }
 
@@ -145,18 +166,34 @@ fn iam_endpoint_per_region_then_global() {
         ("HUAWEICLOUD_SDK_IDP_ID", "idp"),
         ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", "/tmp/x"),
     ]);
-    let f = HuaweiFederation::from_env(&env, Some("cn-east-3")).unwrap().unwrap();
-    assert_eq!(f.iam_endpoint().as_str(), "https://iam.cn-east-3.myhuaweicloud.com/");
+    let f = HuaweiFederation::from_env(&env, Some("cn-east-3"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.iam_endpoint().as_str(),
+        "https://iam.cn-east-3.myhuaweicloud.com/"
+    );
     let env = Environment::from_pairs([
         ("HUAWEICLOUD_SDK_IDP_ID", "idp"),
         ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", "/tmp/x"),
-        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.internal.example.com"),
+        (
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+            "https://iam.internal.example.com",
+        ),
     ]);
-    let f = HuaweiFederation::from_env(&env, Some("cn-east-3")).unwrap().unwrap();
-    assert_eq!(f.iam_endpoint().as_str(), "https://iam.internal.example.com/");
+    let f = HuaweiFederation::from_env(&env, Some("cn-east-3"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.iam_endpoint().as_str(),
+        "https://iam.internal.example.com/"
+    );
     let half = Environment::from_pairs([("HUAWEICLOUD_SDK_IDP_ID", "idp")]);
     let e = HuaweiFederation::from_env(&half, None).unwrap_err();
-    assert!(e.to_string().contains("HUAWEICLOUD_SDK_ID_TOKEN_FILE"), "{e}");
+    assert!(
+        e.to_string().contains("HUAWEICLOUD_SDK_ID_TOKEN_FILE"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +210,10 @@ async fn pod_identity_posts_the_token_file_as_authorization_and_rereads_it() {
         .await;
     Mock::given(method("POST"))
         .and(path("/pod/creds"))
-        .respond_with(ResponseTemplate::new(401).set_body_string(r#"{"error":{"code":"401","message":"bad token"}}"#))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(r#"{"error":{"code":"401","message":"bad token"}}"#),
+        )
         .mount(&server)
         .await;
     let env = Environment::from_pairs([
@@ -189,18 +229,28 @@ async fn pod_identity_posts_the_token_file_as_authorization_and_rereads_it() {
     let p = HuaweiPodIdentity::from_env(&env).unwrap().unwrap();
     let got = p.load().await.unwrap();
     assert_eq!(got.value.access_key(), "PODAK");
-    assert_eq!(got.value.security_token().unwrap().expose_secret(), "pod-sts");
+    assert_eq!(
+        got.value.security_token().unwrap().expose_secret(),
+        "pod-sts"
+    );
     std::fs::write(&file, "pod-token-2").unwrap();
     let e = p.load().await.unwrap_err();
     assert!(e.to_string().contains("bad token"), "{e}");
     assert!(!e.to_string().contains("pod-token-2"));
     // Unset URI: not configured; URI without token file: broken, named.
-    assert!(HuaweiPodIdentity::from_env(&Environment::from_pairs::<&str, &str>([]))
-        .unwrap()
-        .is_none());
-    let half = Environment::from_pairs([("HC_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/x")]);
+    assert!(
+        HuaweiPodIdentity::from_env(&Environment::from_pairs::<&str, &str>([]))
+            .unwrap()
+            .is_none()
+    );
+    let half =
+        Environment::from_pairs([("HC_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/x")]);
     let e = HuaweiPodIdentity::from_env(&half).unwrap_err();
-    assert!(e.to_string().contains("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+        "{e}"
+    );
     // Plain HTTP is allowed to the URI's own address only (checked above); another
     // scheme is refused, naming the variable.
     let bad = Environment::from_pairs([("HC_CONTAINER_CREDENTIALS_FULL_URI", "ftp://10.0.0.1/x")]);
@@ -270,11 +320,16 @@ async fn chain_order_environment_and_profile_win_over_metadata() {
 }
 
 #[tokio::test]
-async fn chain_order_pod_identity_when_set_wins_over_metadata_and_profile_with_only_a_project_is_skipped() {
+async fn chain_order_pod_identity_when_set_wins_over_metadata_and_profile_with_only_a_project_is_skipped(
+) {
     let meta = metadata_server().await;
     let home = temp_dir("home-pod");
     std::fs::create_dir_all(home.join(".huaweicloud")).unwrap();
-    write(&home.join(".huaweicloud"), "credentials", "[basic]\nproject_id = p-1\n");
+    write(
+        &home.join(".huaweicloud"),
+        "credentials",
+        "[basic]\nproject_id = p-1\n",
+    );
     let pod = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(POD_KEY))
@@ -286,8 +341,14 @@ async fn chain_order_pod_identity_when_set_wins_over_metadata_and_profile_with_o
         ("HUAWEICLOUD_SDK_METADATA_ENDPOINT", meta.uri()),
     ];
     let mut with_pod = base.clone();
-    with_pod.push(("HC_CONTAINER_CREDENTIALS_FULL_URI", format!("{}/c", pod.uri())));
-    with_pod.push(("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", file.display().to_string()));
+    with_pod.push((
+        "HC_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/c", pod.uri()),
+    ));
+    with_pod.push((
+        "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        file.display().to_string(),
+    ));
     assert_eq!(chain_ak(with_pod).await.unwrap(), "PODAK");
     assert!(meta.received_requests().await.unwrap().is_empty());
     assert_eq!(chain_ak(base).await.unwrap(), "METAAK");
@@ -323,7 +384,10 @@ async fn chain_federation_wins_over_ak_sk_in_the_environment_and_in_the_profile(
     // The profile's iam_endpoint wins over the variable.
     let ak = chain_ak(vec![
         ("HOME", home.display().to_string()),
-        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.unused.example.com".into()),
+        (
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+            "https://iam.unused.example.com".into(),
+        ),
         ("HUAWEICLOUD_SDK_METADATA_ENDPOINT", meta.uri()),
     ])
     .await
@@ -351,7 +415,9 @@ async fn chain_with_metadata_unreachable_lists_every_source_in_order() {
     ];
     let mut at = 0;
     for part in order {
-        let i = text[at..].find(part).unwrap_or_else(|| panic!("{part} in order: {text}"));
+        let i = text[at..]
+            .find(part)
+            .unwrap_or_else(|| panic!("{part} in order: {text}"));
         at += i;
     }
     assert!(text.contains("not an ECS"), "{text}");

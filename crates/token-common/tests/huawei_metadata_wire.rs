@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use token_common::clock::{ManualClock, unix_seconds};
+use token_common::clock::{unix_seconds, ManualClock};
 use token_common::credentials::{HuaweiInstanceMetadata, LoadCredentials, MetadataClient};
 use wiremock::matchers::{header, header_exists, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -42,11 +42,16 @@ async fn puts_for_a_session_token_then_gets_the_key_with_it() {
     let got = p.load().await.unwrap();
     assert_eq!(got.value.access_key(), "TMPAK1");
     assert_eq!(got.value.secret_key().expose_secret(), "tmp-secret-1");
-    assert_eq!(got.value.security_token().unwrap().expose_secret(), "tmp-sts-1");
+    assert_eq!(
+        got.value.security_token().unwrap().expose_secret(),
+        "tmp-sts-1"
+    );
     assert_eq!(unix_seconds(got.expires_at.unwrap()), 1_578_455_407);
     // The session token is kept: the second load sends no PUT.
     p.load().await.unwrap();
-    assert!(p.describe().starts_with("instance metadata (http://127.0.0.1:"));
+    assert!(p
+        .describe()
+        .starts_with("instance metadata (http://127.0.0.1:"));
 }
 
 #[tokio::test]
@@ -193,7 +198,10 @@ async fn nothing_listening_is_not_found_so_a_chain_moves_on() {
     let e = p.load().await.unwrap_err();
     assert!(e.is_credentials_not_found(), "{e:?}");
     assert!(e.to_string().contains("not an ECS"), "{e}");
-    assert!(e.to_string().contains("HUAWEICLOUD_SDK_METADATA_ENDPOINT"), "{e}");
+    assert!(
+        e.to_string().contains("HUAWEICLOUD_SDK_METADATA_ENDPOINT"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

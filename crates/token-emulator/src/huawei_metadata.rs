@@ -142,7 +142,10 @@ pub(crate) fn handle(state: &AppState, inc: &Incoming) -> Option<Reply> {
         (ID_TOKEN_PATH, &Method::POST) => id_token(state, inc),
         (SECURITY_TOKENS_PATH, &Method::POST) => security_tokens(state, inc),
         (TOKEN_PATH | SECURITY_KEY_PATH | POD_PATH | ID_TOKEN_PATH | SECURITY_TOKENS_PATH, _) => {
-            Err(metadata_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"))
+            Err(metadata_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+            ))
         }
         _ => return None,
     };
@@ -152,7 +155,10 @@ pub(crate) fn handle(state: &AppState, inc: &Incoming) -> Option<Reply> {
 }
 
 fn metadata_error(status: StatusCode, message: &str) -> Reply {
-    json(status, json!({"error": {"code": status.as_u16().to_string(), "message": message}}))
+    json(
+        status,
+        json!({"error": {"code": status.as_u16().to_string(), "message": message}}),
+    )
 }
 
 fn iam_error(status: StatusCode, message: &str) -> Reply {
@@ -194,7 +200,11 @@ fn security_key(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     let mut inner = t.inner();
     match inc.header("x-metadata-token") {
         Some(token) => {
-            if !inner.session_tokens.get(token).is_some_and(|until| now < *until) {
+            if !inner
+                .session_tokens
+                .get(token)
+                .is_some_and(|until| now < *until)
+            {
                 return Err(metadata_error(
                     StatusCode::UNAUTHORIZED,
                     "The metadata session token is invalid or expired",

@@ -179,7 +179,10 @@ impl ProfileSource {
         }
         match self.profile.try_provide()? {
             Some(c) => Ok(Expiring::new(c, None)),
-            None => Err(Error::credentials_not_found(name, "the file does not exist")),
+            None => Err(Error::credentials_not_found(
+                name,
+                "the file does not exist",
+            )),
         }
     }
 }

@@ -152,18 +152,18 @@ impl HuaweiFederation {
         let (idp, file) = match (idp, file) {
             (None, None) => return Ok(None),
             (Some(i), Some(f)) => (i, f),
-            (Some(_), None) => {
-                return Err(Error::credentials(
-                    "the environment",
-                    format!("{HUAWEICLOUD_SDK_IDP_ID} is set but {HUAWEICLOUD_SDK_ID_TOKEN_FILE} is not"),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(Error::credentials(
-                    "the environment",
-                    format!("{HUAWEICLOUD_SDK_ID_TOKEN_FILE} is set but {HUAWEICLOUD_SDK_IDP_ID} is not"),
-                ))
-            }
+            (Some(_), None) => return Err(Error::credentials(
+                "the environment",
+                format!(
+                    "{HUAWEICLOUD_SDK_IDP_ID} is set but {HUAWEICLOUD_SDK_ID_TOKEN_FILE} is not"
+                ),
+            )),
+            (None, Some(_)) => return Err(Error::credentials(
+                "the environment",
+                format!(
+                    "{HUAWEICLOUD_SDK_ID_TOKEN_FILE} is set but {HUAWEICLOUD_SDK_IDP_ID} is not"
+                ),
+            )),
         };
         let iam = match env.get(HUAWEICLOUD_SDK_IAM_ENDPOINT) {
             Some(e) => {
@@ -216,7 +216,8 @@ impl HuaweiFederation {
             CONTENT_TYPE,
             HeaderValue::from_static("application/json;charset=UTF-8"),
         );
-        let request = request.header(HeaderName::from_static("x-idp-id"), &self.idp_id, "idp_id")?;
+        let request =
+            request.header(HeaderName::from_static("x-idp-id"), &self.idp_id, "idp_id")?;
         let response = self
             .transport
             .send(request, &NoSigning, None)
@@ -255,7 +256,10 @@ impl HuaweiFederation {
         if !response.is_success() {
             return Err(Error::credentials(
                 &name,
-                format!("IAM refused the security token request: {}", error_summary(&response)),
+                format!(
+                    "IAM refused the security token request: {}",
+                    error_summary(&response)
+                ),
             ));
         }
         parse_temporary(&name, &response)

@@ -83,15 +83,16 @@ impl HuaweiPodIdentity {
     }
 
     async fn load_once(&self) -> Result<Expiring<HuaweiCredentials>> {
-        let token = read_token_file(&self.name(), &self.token_file, HC_CONTAINER_AUTHORIZATION_TOKEN_FILE)?;
-        let mut request = HttpRequest::new(
-            Method::POST,
-            self.client.base().clone(),
-            "/{pod-identity}",
-        )
-        // Reads credentials, creates nothing.
-        .with_idempotency(Idempotency::Idempotent)
-        .json(&serde_json::json!({}))?;
+        let token = read_token_file(
+            &self.name(),
+            &self.token_file,
+            HC_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+        )?;
+        let mut request =
+            HttpRequest::new(Method::POST, self.client.base().clone(), "/{pod-identity}")
+                // Reads credentials, creates nothing.
+                .with_idempotency(Idempotency::Idempotent)
+                .json(&serde_json::json!({}))?;
         request = request.secret_header(AUTHORIZATION, &token, "Authorization")?;
         let response = self.client.send(request).await.map_err(|e| {
             let hint = if is_unreachable(&e) {

@@ -40,9 +40,9 @@ pub(crate) fn parse_temporary(
     source: &str,
     response: &HttpResponse,
 ) -> Result<Expiring<HuaweiCredentials>> {
-    let wrapper: Wrapper = response.json().map_err(|e| {
-        Error::credentials(source, format!("the answer could not be read: {e}"))
-    })?;
+    let wrapper: Wrapper = response
+        .json()
+        .map_err(|e| Error::credentials(source, format!("the answer could not be read: {e}")))?;
     let Some(f) = wrapper.credential else {
         return Err(Error::credentials(
             source,
@@ -162,7 +162,10 @@ mod tests {
     fn error_bodies_of_both_shapes_are_summarised() {
         let r = |s: u16, b: &str| HttpResponse::new(s, HeaderMap::new(), b.as_bytes().to_vec());
         assert_eq!(
-            error_summary(&r(401, r#"{"error":{"code":"401","message":"The request you have made requires authentication.","title":"Unauthorized"}}"#)),
+            error_summary(&r(
+                401,
+                r#"{"error":{"code":"401","message":"The request you have made requires authentication.","title":"Unauthorized"}}"#
+            )),
             "HTTP 401 401: The request you have made requires authentication."
         );
         assert_eq!(
