@@ -198,18 +198,18 @@ fn security_key(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
         return Err(metadata_error(StatusCode::UNAUTHORIZED, NO_AGENCY));
     };
     let mut inner = t.inner();
+    let token_ok = |token: &str| {
+        inner
+            .session_tokens
+            .get(token)
+            .is_some_and(|until| now < *until)
+    };
     match inc.header("x-metadata-token") {
-        Some(token) => {
-            if !inner
-                .session_tokens
-                .get(token)
-                .is_some_and(|until| now < *until)
-            {
-                return Err(metadata_error(
-                    StatusCode::UNAUTHORIZED,
-                    "The metadata session token is invalid or expired",
-                ));
-            }
+        Some(token) if !token_ok(token) => {
+            return Err(metadata_error(
+                StatusCode::UNAUTHORIZED,
+                "The metadata session token is invalid or expired",
+            ));
         }
         None if agency.require_session_token => {
             return Err(metadata_error(
@@ -217,7 +217,7 @@ fn security_key(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
                 "A metadata session token (X-Metadata-Token) is required",
             ))
         }
-        None => {}
+        _ => {}
     }
     let lifetime = Duration::from_secs(agency.lifetime_seconds);
     let overlap = ROTATION_OVERLAP.min(lifetime / 2);

@@ -152,18 +152,22 @@ impl HuaweiFederation {
         let (idp, file) = match (idp, file) {
             (None, None) => return Ok(None),
             (Some(i), Some(f)) => (i, f),
-            (Some(_), None) => return Err(Error::credentials(
-                "the environment",
-                format!(
+            (Some(_), None) => {
+                return Err(Error::credentials(
+                    "the environment",
+                    format!(
                     "{HUAWEICLOUD_SDK_IDP_ID} is set but {HUAWEICLOUD_SDK_ID_TOKEN_FILE} is not"
                 ),
-            )),
-            (None, Some(_)) => return Err(Error::credentials(
-                "the environment",
-                format!(
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Error::credentials(
+                    "the environment",
+                    format!(
                     "{HUAWEICLOUD_SDK_ID_TOKEN_FILE} is set but {HUAWEICLOUD_SDK_IDP_ID} is not"
                 ),
-            )),
+                ))
+            }
         };
         let iam = match env.get(HUAWEICLOUD_SDK_IAM_ENDPOINT) {
             Some(e) => {
