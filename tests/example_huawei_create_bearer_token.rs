@@ -404,3 +404,133 @@ async fn signs_with_sm3_when_asked_and_refuses_an_unknown_algorithm() {
         "nothing more sent"
     );
 }
+
+/// The emulator in-process, demo config (it has an agency for instance metadata and the
+/// demo OIDC identity provider).
+async fn emulator() -> token_emulator::EmulatorHandle {
+    token_emulator::Emulator::builder()
+        .start("127.0.0.1:0")
+        .await
+        .expect("the emulator starts")
+}
+
+fn closed_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{a}")
+}
+
+#[tokio::test]
+async fn with_no_ak_sk_anywhere_it_signs_with_instance_metadata_keys() {
+    let emu = emulator().await;
+    let base = emu.base_url().to_owned();
+    let out = run(
+        &[
+            "--identity-store-id",
+            token_emulator::demo::HUAWEI_IDENTITY_STORE_ID,
+            "--tenant-id",
+            token_emulator::demo::HUAWEI_TENANT_ID,
+            "--endpoint",
+            &base,
+        ],
+        &[
+            ("HUAWEICLOUD_SDK_METADATA_ENDPOINT", &base),
+            (
+                "HUAWEICLOUD_SDK_PROJECT_ID",
+                token_emulator::demo::HUAWEI_PROJECT_ID,
+            ),
+        ],
+        temp_home(),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = programs::stdout_json(&out);
+    assert!(v["token"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    // The emulator accepts only keys it handed out, with their security token signed:
+    // the one metadata fetch gave them.
+    assert_eq!(emu.huawei_metadata_key_requests(), 1);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_federation_variables_it_signs_with_federated_keys() {
+    let emu = emulator().await;
+    let base = emu.base_url().to_owned();
+    let home = temp_home();
+    let token_file = home.join("oidc-token");
+    std::fs::write(&token_file, token_emulator::demo::HUAWEI_ID_TOKEN).unwrap();
+    let token_file = token_file.display().to_string();
+    let no_metadata = closed_port();
+    let env = [
+        (
+            "HUAWEICLOUD_SDK_IDP_ID",
+            token_emulator::demo::HUAWEI_IDP_ID,
+        ),
+        ("HUAWEICLOUD_SDK_ID_TOKEN_FILE", token_file.as_str()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", base.as_str()),
+        (
+            "HUAWEICLOUD_SDK_PROJECT_ID",
+            token_emulator::demo::HUAWEI_PROJECT_ID,
+        ),
+        ("HUAWEICLOUD_SDK_METADATA_ENDPOINT", no_metadata.as_str()),
+    ];
+    let args = [
+        "--identity-store-id",
+        token_emulator::demo::HUAWEI_IDENTITY_STORE_ID,
+        "--tenant-id",
+        token_emulator::demo::HUAWEI_TENANT_ID,
+        "--endpoint",
+        &base,
+    ];
+    let out = run(&args, &env, home.clone()).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = programs::stdout_json(&out);
+    assert!(v["token_id"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    assert_eq!(emu.huawei_metadata_key_requests(), 0);
+
+    // A wrong ID token: IAM refuses it, exit 2 (credentials), one line, no secret.
+    std::fs::write(&token_file, "not-the-token").unwrap();
+    let out = run(&args, &env, home).await;
+    assert_eq!(out.status.code(), Some(2));
+    let line = stderr_line(&out);
+    assert!(line.contains("OIDC federation"), "{line}");
+    assert!(!line.contains("not-the-token"), "{line}");
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn nothing_anywhere_lists_the_sources_tried_and_exits_2() {
+    let metadata = closed_port();
+    let out = run(
+        &[
+            "--identity-store-id",
+            STORE,
+            "--tenant-id",
+            TENANT,
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        &[
+            ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT_ID),
+            ("HUAWEICLOUD_SDK_METADATA_ENDPOINT", &metadata),
+        ],
+        temp_home(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    let line = stderr_line(&out);
+    for source in ["the environment", "pod identity", "instance metadata"] {
+        assert!(line.contains(source), "{line}");
+    }
+}

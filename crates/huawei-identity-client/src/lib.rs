@@ -25,8 +25,10 @@
 //! use huawei_identity_client::IdentityStoreClient;
 //!
 //! # async fn run() -> huawei_identity_client::Result<()> {
-//! // Credentials: HUAWEICLOUD_SDK_AK / _SK / _PROJECT_ID (and _SECURITY_TOKEN for
-//! // temporary ones), else the [basic] section of ~/.huaweicloud/credentials.
+//! // Credentials: the default chain — HUAWEICLOUD_SDK_AK / _SK (or OIDC federation),
+//! // the [basic] section of ~/.huaweicloud/credentials, pod identity, ECS instance
+//! // metadata — loaded at the first call and refreshed ahead of expiry. The project id:
+//! // HUAWEICLOUD_SDK_PROJECT_ID or the profile.
 //! let client = IdentityStoreClient::builder().region("cn-north-4").build()?;
 //!
 //! let token = client
@@ -78,8 +80,9 @@ pub use token_source::BearerTokenSource;
 
 pub use token_common::cache::{Expiring, TokenCache, TokenSource};
 pub use token_common::credentials::{
-    CredentialsChain, Environment, HuaweiCredentials, HuaweiEnvironment, HuaweiProfile,
-    HuaweiProfileSection, ProvideCredentials,
+    huawei_default_chain, CredentialsChain, Environment, HuaweiChainOptions, HuaweiCredentials,
+    HuaweiEnvironment, HuaweiFederation, HuaweiInstanceMetadata, HuaweiPodIdentity, HuaweiProfile,
+    HuaweiProfileSection, LoadChain, LoadCredentials, ProvideCredentials,
 };
 pub use token_common::signing::huawei::HuaweiAlgorithm;
 pub use token_common::transport::Transport;
