@@ -153,7 +153,10 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
         }
         None => None,
     };
-    let user_id = match (&args.user_id, cfctl.as_ref().and_then(CfctlEnvironment::user_id)) {
+    let user_id = match (
+        &args.user_id,
+        cfctl.as_ref().and_then(CfctlEnvironment::user_id),
+    ) {
         (Some(id), _) => id.clone(),
         (None, Some(id)) => id.to_owned(),
         (None, None) => return Err(missing("user_id", "--user-id", cfctl.as_ref()).into()),
@@ -190,7 +193,12 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
     let domain_id = match (&args.domain_id, &args.domain_name, &cfctl) {
         (Some(id), _, _) => id.clone(),
         (None, Some(name), _) => client.domain_auth_info(name).await?.domain_id,
-        (None, None, Some(env)) => client.domain_auth_info(&env.domain_name()?).await?.domain_id,
+        (None, None, Some(env)) => {
+            client
+                .domain_auth_info(&env.domain_name()?)
+                .await?
+                .domain_id
+        }
         (None, None, None) => {
             return Err(missing("domain", "--domain-id or --domain-name", None).into())
         }

@@ -168,7 +168,10 @@ impl fmt::Display for AppSecret {
             f,
             "App secret for domain {} ({}), expires at {}",
             self.claims.domain_id,
-            self.claims.workspace_id.as_deref().unwrap_or("all workspaces"),
+            self.claims
+                .workspace_id
+                .as_deref()
+                .unwrap_or("all workspaces"),
             unix_seconds(self.claims.expires_at)
         )
     }
@@ -240,10 +243,9 @@ impl AppSecret {
     /// The secret as a token, or [`Error::SessionExpired`] once it has expired (like a
     /// session whose refresh token ran out: a new secret is needed).
     fn current(&self) -> Result<AccessToken> {
-        self.check_unexpired()
-            .map_err(|e| Error::SessionExpired {
-                reason: e.to_string(),
-            })?;
+        self.check_unexpired().map_err(|e| Error::SessionExpired {
+            reason: e.to_string(),
+        })?;
         Ok(AccessToken::from_expiring(self.token.clone()))
     }
 }

@@ -330,10 +330,9 @@ impl CfctlEnvironment {
 
     /// The App secret of this environment, checked on `clock` (see [`AppSecret`]).
     pub fn app_secret_with_clock(&self, clock: std::sync::Arc<dyn Clock>) -> Result<AppSecret> {
-        let token = self
-            .token
-            .clone()
-            .ok_or_else(|| self.error("has no `token` (an App environment holds the App's client_secret there)"))?;
+        let token = self.token.clone().ok_or_else(|| {
+            self.error("has no `token` (an App environment holds the App's client_secret there)")
+        })?;
         AppSecret::with_clock(token, clock).map_err(|e| self.error(e.to_string()))
     }
 
@@ -352,8 +351,8 @@ impl CfctlEnvironment {
                 raw.split("://").next().unwrap_or("grpc")
             )));
         }
-        let url = Url::parse(raw)
-            .map_err(|e| self.error(format!("`endpoint` is not a URL ({e})")))?;
+        let url =
+            Url::parse(raw).map_err(|e| self.error(format!("`endpoint` is not a URL ({e})")))?;
         match url.scheme() {
             "https" | "http" => Ok(url),
             other => Err(self.error(format!(
@@ -438,8 +437,7 @@ impl CfctlEnvironment {
     /// write is refused, naming the file and its mode.
     pub fn read_cached_refresh_token(&self, clock: &dyn Clock) -> Result<Option<SecretString>> {
         let path = self.cache_dir.join("refresh_token");
-        let file_error =
-            |reason: String| Error::credentials(path.display().to_string(), reason);
+        let file_error = |reason: String| Error::credentials(path.display().to_string(), reason);
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -477,8 +475,12 @@ impl CfctlEnvironment {
     /// created), replacing the file in one step.
     pub fn write_cached_refresh_token(&self, token: &SecretString) -> Result<()> {
         let path = self.cache_dir.join("refresh_token");
-        let file_error =
-            |e: std::io::Error| Error::credentials(path.display().to_string(), format!("cannot be written: {e}"));
+        let file_error = |e: std::io::Error| {
+            Error::credentials(
+                path.display().to_string(),
+                format!("cannot be written: {e}"),
+            )
+        };
         create_private_dir(&self.cache_dir).map_err(file_error)?;
         let tmp = self.cache_dir.join(".refresh_token.tmp");
         let _ = std::fs::remove_file(&tmp);

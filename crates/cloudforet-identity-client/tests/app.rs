@@ -82,7 +82,10 @@ fn an_expired_secret_is_refused_saying_so() {
             }
         );
         let text = Error::from(e).to_string();
-        assert!(text.contains("expired") && text.contains(&EXP.to_string()), "{text}");
+        assert!(
+            text.contains("expired") && text.contains(&EXP.to_string()),
+            "{text}"
+        );
     }
     // One second before `exp` it is still good.
     app(json!({}), EXP - 1).unwrap();
@@ -126,7 +129,10 @@ fn missing_domain_or_expiry_and_garbage_are_refused() {
     );
     for bad in ["", "not-a-jwt", "a.b", "a.!!!.c", &format!("{MARKER}.x.y")] {
         let e = AppSecret::with_clock(bad, clock_at(0)).unwrap_err();
-        assert!(matches!(e, AppSecretError::Malformed { .. }), "{bad}: {e:?}");
+        assert!(
+            matches!(e, AppSecretError::Malformed { .. }),
+            "{bad}: {e:?}"
+        );
         assert!(!e.to_string().contains(MARKER), "{e}");
     }
 }
@@ -186,7 +192,9 @@ async fn bearer_of(auth: &dyn AccessTokenSource) -> String {
 }
 
 /// The same, generic over `TokenSource` (so either can sit in a `TokenCache`).
-async fn cached_bearer<S: TokenSource<Token = cloudforet_identity_client::GrantTokenInfo> + 'static>(
+async fn cached_bearer<
+    S: TokenSource<Token = cloudforet_identity_client::GrantTokenInfo> + 'static,
+>(
     source: S,
 ) -> String {
     let cache = TokenCache::new(source);
@@ -209,7 +217,8 @@ async fn code_written_for_a_session_runs_on_an_app() {
     Mock::given(method("POST"))
         .and(path("/identity/token/grant"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"access_token": granted, "role_type": "USER"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": granted, "role_type": "USER"})),
         )
         .mount(&server)
         .await;

@@ -93,7 +93,14 @@ fn realistic_file_current_and_named_environments() {
     assert_eq!(s.current_name(), Some("demo-user"));
     assert_eq!(
         s.names().collect::<Vec<_>>(),
-        ["demo-app", "demo-user", "empty-app", "grpc-user", "local-user", "old-app"]
+        [
+            "demo-app",
+            "demo-user",
+            "empty-app",
+            "grpc-user",
+            "local-user",
+            "old-app"
+        ]
     );
 
     let user = s.select(CURRENT).unwrap();
@@ -128,7 +135,10 @@ fn app_environments_are_checked_locally() {
         .app_secret_with_clock(clock())
         .unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("old-app") && text.contains("expired"), "{text}");
+    assert!(
+        text.contains("old-app") && text.contains("expired"),
+        "{text}"
+    );
     let e = s
         .select("empty-app")
         .unwrap()
@@ -145,10 +155,15 @@ fn grpc_endpoints_ask_for_a_rest_endpoint() {
     write_settings(&home, &realistic_settings("http://127.0.0.1:1"));
     let s = load(&home);
     let env = s.select("grpc-user").unwrap();
-    for e in [env.console_url().unwrap_err(), env.domain_name().unwrap_err()] {
+    for e in [
+        env.console_url().unwrap_err(),
+        env.domain_name().unwrap_err(),
+    ] {
         let text = e.to_string();
         assert!(
-            text.contains("REST (console API) endpoint") && text.contains("grpc-user"),
+            text.contains("gRPC endpoint (grpc+ssl)")
+                && text.contains("REST (console API) endpoint")
+                && text.contains("grpc-user"),
             "{text}"
         );
     }
@@ -159,7 +174,10 @@ fn unknown_or_missing_environments_name_what_exists() {
     let home = temp_home();
     write_settings(&home, &realistic_settings("http://127.0.0.1:1"));
     let e = load(&home).select("prod-user").unwrap_err().to_string();
-    assert!(e.contains("prod-user") && e.contains("demo-app, demo-user"), "{e}");
+    assert!(
+        e.contains("prod-user") && e.contains("demo-app, demo-user"),
+        "{e}"
+    );
 
     write_settings(&home, "environments:\n  a-app:\n    token: x\n");
     let e = load(&home).select(CURRENT).unwrap_err().to_string();
@@ -173,13 +191,19 @@ fn bad_files_are_errors_naming_the_file_never_the_token() {
         ("environment: [a\n", "line"),
         ("- a\n- b\n", "not a mapping"),
         ("environments: 3\n", "`environments`"),
-        ("environments:\n  x-app:\n    token: [1, 2]\n", "`token` is not text"),
+        (
+            "environments:\n  x-app:\n    token: [1, 2]\n",
+            "`token` is not text",
+        ),
         ("environments:\n  x-user:\n    proxy: maybe\n", "`proxy`"),
     ] {
         write_settings(&home, text);
         let e = CfctlSettings::load_from(home.join(".cfctl/setting.yaml")).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("setting.yaml") && msg.contains(expect), "{text}: {msg}");
+        assert!(
+            msg.contains("setting.yaml") && msg.contains(expect),
+            "{text}: {msg}"
+        );
     }
     let e = CfctlSettings::load_from(home.join("nowhere.yaml")).unwrap_err();
     assert!(e.to_string().contains("nowhere.yaml"), "{e}");
@@ -193,7 +217,10 @@ fn debug_never_shows_the_app_token() {
     write_settings(&home, &realistic_settings("http://127.0.0.1:1"));
     let s = load(&home);
     let text = format!("{s:?} {s:#?}");
-    assert!(!text.contains("eyJ") && !text.contains(APP_MARKER), "{text}");
+    assert!(
+        !text.contains("eyJ") && !text.contains(APP_MARKER),
+        "{text}"
+    );
     assert!(text.contains("demo-app"));
 }
 
@@ -217,7 +244,11 @@ async fn the_rest_endpoint_comes_from_the_consoles_production_json() {
     let rest = env.rest_endpoint(&transport).await.unwrap();
     assert_eq!(rest.as_str(), "https://console-v2.api.example.com/");
     // The host is an IP address: no domain name can be read from it.
-    assert!(env.domain_name().unwrap_err().to_string().contains("IP address"));
+    assert!(env
+        .domain_name()
+        .unwrap_err()
+        .to_string()
+        .contains("IP address"));
 
     let broken = MockServer::start().await;
     Mock::given(method("GET"))
@@ -252,7 +283,10 @@ fn cached_refresh_token_round_trip() {
     let s = load(&home);
     let env = s.select("demo-user").unwrap();
     let clock = clock();
-    assert!(env.read_cached_refresh_token(clock.as_ref()).unwrap().is_none());
+    assert!(env
+        .read_cached_refresh_token(clock.as_ref())
+        .unwrap()
+        .is_none());
 
     let refresh = token("REFRESH_TOKEN", (NOW + 3600) as i64, "refresh-SECRET");
     env.write_cached_refresh_token(&SecretString::new(refresh.clone()))
@@ -262,7 +296,10 @@ fn cached_refresh_token_round_trip() {
 
     // An expired cached token is no token.
     clock.advance(std::time::Duration::from_secs(3600));
-    assert!(env.read_cached_refresh_token(clock.as_ref()).unwrap().is_none());
+    assert!(env
+        .read_cached_refresh_token(clock.as_ref())
+        .unwrap()
+        .is_none());
 }
 
 #[cfg(unix)]
@@ -290,14 +327,23 @@ fn cache_files_are_private_and_others_readable_ones_refused() {
             text.contains(&file.display().to_string()) && text.contains(&format!("{bad:04o}")),
             "{text}"
         );
-        assert!(!text.contains("refresh-SECRET") && !text.contains("eyJ"), "{text}");
+        assert!(
+            !text.contains("refresh-SECRET") && !text.contains("eyJ"),
+            "{text}"
+        );
     }
     // Writing again makes an existing file private again.
     env.write_cached_refresh_token(&SecretString::new(refresh))
         .unwrap();
     assert_eq!(mode(&file), 0o600);
-    assert!(env.read_cached_refresh_token(clock().as_ref()).unwrap().is_some());
+    assert!(env
+        .read_cached_refresh_token(clock().as_ref())
+        .unwrap()
+        .is_some());
     // The owner's own read-only file is fine.
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
-    assert!(env.read_cached_refresh_token(clock().as_ref()).unwrap().is_some());
+    assert!(env
+        .read_cached_refresh_token(clock().as_ref())
+        .unwrap()
+        .is_some());
 }
