@@ -47,6 +47,7 @@ pub mod error;
 pub mod jwt;
 pub mod secret;
 pub mod signing;
+pub mod timestamp;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};
