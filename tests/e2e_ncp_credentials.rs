@@ -129,9 +129,7 @@ async fn the_sts_provider_keeps_a_client_signing_across_key_lifetimes() {
 async fn server_role_keys_sign_calls_with_a_v2_only_metadata_service() {
     let clock = manual_clock();
     let emulator = start(clock.clone(), true).await;
-    let role = NcpServerRole::new()
-        .endpoint(emulator.base_url())
-        .transport(transport_with_clock(clock.clone()).build().unwrap());
+    let role = NcpServerRole::new().endpoint(emulator.base_url());
     let kms = KmsClient::builder()
         .credentials_loader(role)
         .endpoint(&emulator.ncp_base_url())
@@ -187,9 +185,7 @@ async fn a_v2_only_metadata_service_refuses_gets_without_the_session_token() {
 async fn server_role_keys_are_refused_after_their_expiration() {
     let clock = manual_clock();
     let emulator = start(clock.clone(), false).await;
-    let role = NcpServerRole::new()
-        .endpoint(emulator.base_url())
-        .transport(transport_with_clock(clock.clone()).build().unwrap());
+    let role = NcpServerRole::new().endpoint(emulator.base_url());
     let keys = token_common::credentials::LoadCredentials::load(&role)
         .await
         .expect("the role's keys (v1: the PUT is not required)");

@@ -47,7 +47,6 @@ pub mod error;
 pub mod jwt;
 pub mod secret;
 pub mod signing;
-pub mod timestamp;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};

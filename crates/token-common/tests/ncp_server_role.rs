@@ -9,9 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use token_common::clock::{Clock, TokioClock};
 use token_common::credentials::{CredentialsCache, Environment, LoadCredentials, NcpServerRole};
-use token_common::timestamp::format_rfc3339;
 use token_common::transport::{BoxFuture, HttpClient};
-use token_common::{HttpRequest, HttpResponse, Result, Transport};
+use token_common::{HttpRequest, HttpResponse, Result};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -151,7 +150,8 @@ async fn an_unreachable_metadata_service_says_so() {
     drop(listener);
     let role = NcpServerRole::new().endpoint(&format!("http://{addr}"));
     let e = role.load().await.unwrap_err();
-    assert!(NcpServerRole::is_unreachable(&e), "{e}");
+    assert!(e.is_credentials_not_found(), "{e}");
+    assert!(e.to_string().contains("not an NCP server"), "{e}");
 }
 
 #[tokio::test]
@@ -202,7 +202,10 @@ async fn refusals_and_garbage_are_clear_errors_without_the_secret() {
         let shown = format!("{e} {e:?}");
         assert!(shown.contains(expected), "{expected}: {shown}");
         assert!(!shown.contains(SECRET), "secret leaked: {shown}");
-        assert!(!NcpServerRole::is_unreachable(&e));
+        assert!(
+            !e.is_credentials_not_found(),
+            "a broken source stops a chain: {e}"
+        );
     }
 }
 
@@ -234,7 +237,7 @@ impl HttpClient for Metadata {
                 serde_json::json!({
                     "AccessKeyId": format!("KEY{keys_sent}"),
                     "SecretAccessKey": SECRET,
-                    "Expiration": format_rfc3339(now + Duration::from_secs(3600)),
+                    "Expiration": rfc3339(now + Duration::from_secs(3600)),
                     "Code": "Success",
                 })
                 .to_string(),
@@ -257,14 +260,10 @@ async fn keys_rotate_ahead_of_expiry_with_one_metadata_round_each() {
         clock,
         sent: Mutex::new(Vec::new()),
     });
-    let transport = Transport::builder()
-        .http_client(http.clone())
-        .clock(Arc::new(clock))
-        .build()
-        .unwrap();
     let role = NcpServerRole::new()
         .endpoint("http://169.254.169.254")
-        .transport(transport);
+        .http_client(http.clone())
+        .clock(Arc::new(clock));
     let cache = CredentialsCache::new(role)
         .with_clock(Arc::new(clock))
         .with_rng_seed(7);
@@ -295,4 +294,25 @@ async fn keys_rotate_ahead_of_expiry_with_one_metadata_round_each() {
     let rounds = sent.iter().filter(|l| l.starts_with("PUT")).count();
     assert_eq!(rounds, seen.len(), "one metadata round per key: {sent:?}");
     assert_eq!(sent.len(), 3 * seen.len());
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for the fake metadata (days to a civil date: Howard Hinnant's
+/// algorithm).
+fn rfc3339(t: SystemTime) -> String {
+    let secs = token_common::clock::unix_seconds(t);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+0000",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }

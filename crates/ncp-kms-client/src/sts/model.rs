@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use token_common::timestamp::parse_rfc3339;
+use token_common::clock::parse_rfc3339;
 
 use super::{missing, MAX_STS_DURATION_SECS, MIN_STS_DURATION_SECS};
 use crate::lenient::opt_bool;

@@ -2,20 +2,20 @@
 //! instance metadata (FACTS.md §1 "Temporary credentials").
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
 
 use reqwest::header::HeaderName;
 use reqwest::Method;
 use serde::Deserialize;
-use url::Url;
 
+use super::metadata::{is_unreachable, MetadataClient};
 use super::{Environment, LoadCredentials, NcpCredentials};
 use crate::cache::Expiring;
+use crate::clock::{parse_rfc3339, Clock};
 use crate::encoding::path_segment;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
-use crate::timestamp::parse_rfc3339;
-use crate::transport::{BoxFuture, HttpRequest, HttpResponse, Transport};
+use crate::transport::{BoxFuture, HttpClient, HttpRequest, HttpResponse};
 
 /// The instance metadata address of NCP servers.
 pub const NCP_METADATA_ENDPOINT: &str = "http://169.254.169.254";
@@ -23,9 +23,6 @@ pub const NCP_METADATA_ENDPOINT: &str = "http://169.254.169.254";
 /// The override variables, in the order read: the Python SDK's name, then the Go SDK's.
 pub const NCP_METADATA_ENDPOINT_VARS: [&str; 2] =
     ["NCLOUD_METADATA_ENDPOINT", "NCLOUD_METADATA_API_ENDPOINT"];
-
-/// The timeout of each metadata request (the official SDKs' 3 s).
-pub const NCP_METADATA_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The lifetime asked for the metadata v2 session token, in seconds (the most allowed).
 pub const NCP_METADATA_TOKEN_TTL_SECONDS: u32 = 21_600;
@@ -37,26 +34,30 @@ const TOKEN_HEADER: &str = "x-ncp-metadata-token";
 
 /// The keys of the server's role, from instance metadata: a [`LoadCredentials`] source for
 /// a [`CredentialsCache`](super::CredentialsCache), which reloads them ahead of
-/// `Expiration`.
+/// `Expiration`, and the last source of the NCP default chain.
 ///
 /// Each load asks for a metadata v2 session token first (`PUT /latest/api/token` with
 /// `X-NCP-METADATA-TOKEN-TTL-SECONDS: 21600`) and sends it on the GETs; a server that does
 /// not serve v2 (any non-2xx answer to the PUT) is read the v1 way, without it. Then the
 /// role id (`GET /latest/meta-data/iam/security-credentials/`, first line) and the role's
 /// keys (`GET …/{roleId}`: `AccessKeyId`, `SecretAccessKey`, `Expiration` in RFC 3339
-/// with a `Z` or `+0000` suffix). Every request has 3 s and one attempt.
+/// with a `Z` or `+0000` suffix). Every request goes through a [`MetadataClient`]: 3 s, one
+/// attempt, plain `http://` only to the metadata address.
 ///
 /// The address is `http://169.254.169.254` unless `NCLOUD_METADATA_ENDPOINT` (the Python
 /// SDK's name) or `NCLOUD_METADATA_API_ENDPOINT` (the Go SDK's) names another, or
-/// [`endpoint`](Self::endpoint) does. Plain `http://` is allowed to that address only.
+/// [`endpoint`](Self::endpoint) does.
 ///
-/// A metadata service that cannot be reached (not an NCP server) gives an error for which
-/// [`is_unreachable`](Self::is_unreachable) is true, so a chain can move on.
+/// A metadata service that cannot be reached (not an NCP server) gives
+/// [`Error::CredentialsNotFound`], so a [`LoadChain`](super::LoadChain) moves on; a
+/// service that answers but has no role, or answers garbage, is an
+/// [`Error::Credentials`] that says what to do.
 #[derive(Clone)]
 pub struct NcpServerRole {
     env: Environment,
     endpoint: Option<String>,
-    transport: Option<Transport>,
+    http: Option<Arc<dyn HttpClient>>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl fmt::Debug for NcpServerRole {
@@ -94,7 +95,8 @@ impl NcpServerRole {
         Self {
             env: Environment::process(),
             endpoint: None,
-            transport: None,
+            http: None,
+            clock: None,
         }
     }
 
@@ -104,23 +106,23 @@ impl NcpServerRole {
         self
     }
 
-    /// Talks to this metadata address, whatever the environment says.
+    /// Talks to this metadata address, whatever the environment says (plain `http://` is
+    /// allowed to it).
     pub fn endpoint(mut self, url: &str) -> Self {
         self.endpoint = Some(url.to_owned());
         self
     }
 
-    /// Sends through this transport (an injected HTTP client or clock, in tests) instead
-    /// of its own (3 s, one attempt, plain HTTP allowed to the metadata address).
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = Some(transport);
+    /// Sends through another HTTP client (tests); the 3 s and single attempt stay.
+    pub fn http_client(mut self, http: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(http);
         self
     }
 
-    /// Whether `error` (from [`load`](LoadCredentials::load)) means the metadata service
-    /// could not be reached at all: no connection, or no answer in time.
-    pub fn is_unreachable(error: &Error) -> bool {
-        error.is_connect() || error.is_timeout()
+    /// Reads time from another clock (tests).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     fn endpoint_text(&self) -> String {
@@ -129,61 +131,51 @@ impl NcpServerRole {
             .or_else(|| {
                 NCP_METADATA_ENDPOINT_VARS
                     .iter()
-                    .find_map(|v| self.env.get(v))
+                    .find_map(|v| self.env.get(v).map(|u| format!("{u} ({v})")))
             })
             .unwrap_or_else(|| NCP_METADATA_ENDPOINT.to_owned())
     }
 
-    fn base(&self) -> Result<Url> {
-        let text = self.endpoint_text();
-        let url = Url::parse(text.trim()).map_err(|e| {
-            Error::credentials(
-                self.describe(),
-                format!("the metadata address is not a URL: {e}"),
-            )
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::credentials(
-                self.describe(),
-                "the metadata address must be an http:// or https:// URL with a host",
-            ));
+    fn client(&self) -> Result<MetadataClient> {
+        let mut m = match &self.endpoint {
+            Some(url) => MetadataClient::overridden("endpoint", url)?,
+            None => MetadataClient::from_env(
+                &self.env,
+                &NCP_METADATA_ENDPOINT_VARS,
+                NCP_METADATA_ENDPOINT,
+            )?,
+        };
+        if let Some(http) = &self.http {
+            m = m.with_http_client(http.clone());
         }
-        Ok(url)
-    }
-
-    fn transport_for(&self) -> Result<Transport> {
-        match &self.transport {
-            Some(t) => Ok(t.clone()),
-            // Plain HTTP is allowed on this transport only, which only ever sends to the
-            // metadata address.
-            None => Transport::builder()
-                .connect_timeout(NCP_METADATA_TIMEOUT)
-                .attempt_timeout(NCP_METADATA_TIMEOUT)
-                .max_attempts(1)
-                .allow_insecure_http(true)
-                .build(),
+        if let Some(clock) = &self.clock {
+            m = m.with_clock(clock.clone());
         }
+        Ok(m)
     }
 
-    fn url(base: &Url, path: &str) -> Url {
-        let mut url = base.clone();
-        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-        url.set_query(None);
-        url
-    }
-
-    async fn send(&self, t: &Transport, req: HttpRequest) -> Result<HttpResponse> {
-        t.send(req, &crate::signing::NoSigning, None).await
+    /// Sends once; no answer at all means "not on an NCP server".
+    async fn send(&self, m: &MetadataClient, req: HttpRequest) -> Result<HttpResponse> {
+        m.send(req).await.map_err(|e| {
+            if is_unreachable(&e) {
+                Error::credentials_not_found(
+                    self.describe(),
+                    format!("the metadata service does not answer ({e}): not an NCP server"),
+                )
+            } else {
+                e
+            }
+        })
     }
 
     /// `PUT /latest/api/token`; `None` on a server without v2.
-    async fn session_token(&self, t: &Transport, base: &Url) -> Result<Option<SecretString>> {
-        let req = HttpRequest::new(Method::PUT, Self::url(base, TOKEN_PATH), TOKEN_PATH).header(
+    async fn session_token(&self, m: &MetadataClient) -> Result<Option<SecretString>> {
+        let req = HttpRequest::new(Method::PUT, m.url(TOKEN_PATH)?, TOKEN_PATH).header(
             HeaderName::from_static(TTL_HEADER),
             &NCP_METADATA_TOKEN_TTL_SECONDS.to_string(),
             "metadata_token_ttl",
         )?;
-        let resp = self.send(t, req).await?;
+        let resp = self.send(m, req).await?;
         if !resp.is_success() {
             tracing::debug!(
                 status = resp.status,
@@ -198,12 +190,12 @@ impl NcpServerRole {
 
     async fn get(
         &self,
-        t: &Transport,
-        url: Url,
+        m: &MetadataClient,
+        path: &str,
         template: &'static str,
         token: Option<&SecretString>,
     ) -> Result<HttpResponse> {
-        let mut req = HttpRequest::new(Method::GET, url, template);
+        let mut req = HttpRequest::new(Method::GET, m.url(path)?, template);
         if let Some(token) = token {
             req = req.secret_header(
                 HeaderName::from_static(TOKEN_HEADER),
@@ -211,7 +203,7 @@ impl NcpServerRole {
                 "metadata_token",
             )?;
         }
-        let resp = self.send(t, req).await?;
+        let resp = self.send(m, req).await?;
         match resp.status {
             200..=299 => Ok(resp),
             401 => Err(self.broken(
@@ -229,16 +221,10 @@ impl NcpServerRole {
     }
 
     async fn fetch(&self) -> Result<Expiring<NcpCredentials>> {
-        let base = self.base()?;
-        let t = self.transport_for()?;
-        let token = self.session_token(&t, &base).await?;
+        let m = self.client()?;
+        let token = self.session_token(&m).await?;
         let listing = self
-            .get(
-                &t,
-                Self::url(&base, CREDENTIALS_PATH),
-                CREDENTIALS_PATH,
-                token.as_ref(),
-            )
+            .get(&m, CREDENTIALS_PATH, CREDENTIALS_PATH, token.as_ref())
             .await?;
         let text = String::from_utf8_lossy(&listing.body);
         let role = text
@@ -252,11 +238,11 @@ impl NcpServerRole {
         let segment = path_segment("role_id", role).map_err(|_| {
             self.broken("the metadata's role id cannot be used in a path (`.` or `..`)")
         })?;
-        let keys_url = Self::url(&base, &format!("{CREDENTIALS_PATH}{segment}"));
+        let keys_path = format!("{CREDENTIALS_PATH}{segment}");
         let resp = self
             .get(
-                &t,
-                keys_url,
+                &m,
+                &keys_path,
                 "/latest/meta-data/iam/security-credentials/{roleId}",
                 token.as_ref(),
             )
