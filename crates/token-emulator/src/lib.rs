@@ -48,6 +48,9 @@ mod huawei_metadata;
 mod jwt;
 mod ncp;
 mod ncp_crypto;
+mod ncp_metadata;
+mod ncp_sts;
+mod ncp_temporary;
 mod server;
 pub mod verify;
 

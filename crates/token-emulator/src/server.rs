@@ -26,7 +26,7 @@ use crate::connection::{ConnectionControl, FaultListener};
 use crate::error::Error;
 use crate::faults::{Fault, FaultKind, FaultQueue, RetryAfter, ServicePrefix};
 use crate::jwt::random_hex;
-use crate::{cloudforet, huawei, huawei_metadata, ncp};
+use crate::{cloudforet, huawei, huawei_metadata, ncp, ncp_metadata, ncp_sts};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -293,45 +293,35 @@ impl Incoming {
     }
 }
 
-/// A service's answer: a status and a JSON body (or none). Small, so handlers can return
-/// `Result<Reply, Reply>` and use `?` on refusals.
+/// A service's answer: a status and a JSON body (or none, or plain text for instance
+/// metadata). Small, so handlers can return `Result<Reply, Reply>` and use `?` on refusals.
 #[derive(Debug)]
 pub(crate) struct Reply {
     status: StatusCode,
     body: Option<Box<Value>>,
-    /// A plain-text body instead (the metadata session token), and extra headers (IAM's
-    /// `X-Subject-Token`).
-    extra: Option<Box<ReplyExtra>>,
-}
-
-#[derive(Debug, Default)]
-struct ReplyExtra {
-    text: Option<String>,
+    text: Option<Box<str>>,
+    /// Extra response headers (IAM's `X-Subject-Token`).
     headers: Vec<(HeaderName, String)>,
 }
 
 impl Reply {
     /// Adds a response header.
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
-        self.extra
-            .get_or_insert_with(Default::default)
-            .headers
-            .push((HeaderName::from_static(name), value));
+        self.headers.push((HeaderName::from_static(name), value));
         self
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let extra = self.extra.map(|e| *e).unwrap_or_default();
-        let mut response = match (self.body, extra.text) {
-            (_, Some(text)) => (
+        let mut response = match (self.text, self.body) {
+            (Some(text), _) => (
                 self.status,
                 [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
-                text,
+                String::from(text),
             )
                 .into_response(),
-            (Some(body), None) => (
+            (None, Some(body)) => (
                 self.status,
                 [(
                     header::CONTENT_TYPE,
@@ -342,7 +332,7 @@ impl IntoResponse for Reply {
                 .into_response(),
             (None, None) => (self.status, Body::empty()).into_response(),
         };
-        for (name, value) in extra.headers {
+        for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 response.headers_mut().insert(name, v);
             }
@@ -351,24 +341,23 @@ impl IntoResponse for Reply {
     }
 }
 
-/// A plain-text answer.
-pub(crate) fn text(status: StatusCode, body: String) -> Reply {
-    Reply {
-        status,
-        body: None,
-        extra: Some(Box::new(ReplyExtra {
-            text: Some(body),
-            headers: Vec::new(),
-        })),
-    }
-}
-
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, body: Value) -> Reply {
     Reply {
         status,
         body: Some(Box::new(body)),
-        extra: None,
+        text: None,
+        headers: Vec::new(),
+    }
+}
+
+/// A plain-text answer (instance metadata answers in text).
+pub(crate) fn text(status: StatusCode, body: impl Into<Box<str>>) -> Reply {
+    Reply {
+        status,
+        body: None,
+        text: Some(body.into()),
+        headers: Vec::new(),
     }
 }
 
@@ -444,6 +433,10 @@ fn route(state: &AppState, incoming: &Incoming) -> Reply {
     tracing::debug!(method = %incoming.method, path, "request");
     if ServicePrefix::Ncp.matches(path) {
         ncp::handle(state, incoming)
+    } else if ncp_metadata::serves(path) {
+        ncp_metadata::handle(state, incoming)
+    } else if ncp_sts::serves(path) {
+        ncp_sts::handle(state, incoming)
     } else if ServicePrefix::Huawei.matches(path) {
         huawei::handle(state, incoming)
     } else if let Some(reply) = huawei_metadata::handle(state, incoming) {
@@ -485,6 +478,7 @@ pub(crate) fn empty(status: StatusCode) -> Reply {
     Reply {
         status,
         body: None,
-        extra: None,
+        text: None,
+        headers: Vec::new(),
     }
 }
