@@ -347,3 +347,61 @@ fn cache_files_are_private_and_others_readable_ones_refused() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn every_truncation_of_a_file_parses_or_errors_without_panicking() {
+    let text = realistic_settings("http://127.0.0.1:1");
+    let path = Path::new("/home/u/.cfctl/setting.yaml");
+    let mut errors = 0;
+    for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+        match CfctlSettings::parse(&text[..end], path) {
+            Ok(s) => {
+                // Whatever parsed is usable: selecting never panics either.
+                let _ = s.select(CURRENT);
+            }
+            Err(e) => {
+                errors += 1;
+                let msg = e.to_string();
+                assert!(msg.contains("setting.yaml"), "{msg}");
+                assert!(!msg.contains("eyJ"), "{msg}");
+            }
+        }
+    }
+    assert!(errors > 0, "some truncations are not valid settings");
+}
+
+#[tokio::test]
+async fn a_console_answering_garbage_is_a_clear_error() {
+    let transport = Transport::builder().build().unwrap();
+    for (body, expect) in [
+        ("<html>console</html>", "not JSON"),
+        (
+            r#"{"CONSOLE_API_V2": {"ENDPOINT": "not a url"}}"#,
+            "not a URL",
+        ),
+        (
+            r#"{"CONSOLE_API_V2": {"ENDPOINT": 7}}"#,
+            "CONSOLE_API_V2.ENDPOINT",
+        ),
+        (
+            r#"{"CONSOLE_API_V2": {"ENDPOINT": "http://api.example.com"}}"#,
+            "http://",
+        ),
+    ] {
+        let console = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/config/production.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&console)
+            .await;
+        let home = temp_home();
+        write_settings(&home, &realistic_settings(&console.uri()));
+        let e = load(&home)
+            .select("local-user")
+            .unwrap()
+            .rest_endpoint(&transport)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(expect), "{body}: {e}");
+    }
+}
