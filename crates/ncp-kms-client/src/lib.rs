@@ -21,7 +21,7 @@
 //!
 //! # async fn run() -> ncp_kms_client::Result<()> {
 //! // Credentials: NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY (or the short names),
-//! // else ~/.ncloud/configure.
+//! // else ~/.ncloud/configure, else the server's role (instance metadata).
 //! let client = KmsClient::builder().site(Site::Public).build()?;
 //! let options = TokenSetOptions::new()
 //!     .with_access_token_hours(TokenValidity::hours(24)?)
@@ -103,7 +103,7 @@ pub use validity::{
 };
 
 pub use token_common::credentials::{
-    CredentialsCache, CredentialsChain, LoadCredentials, NcpCredentials, NcpEnvironment,
+    CredentialsCache, CredentialsChain, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment,
     NcpProfile, NcpServerRole, ProvideCredentials,
 };
 pub use token_common::{
