@@ -13,6 +13,10 @@
 //!   [`KmsClient::refresh_access_token`], [`KmsClient::renew_token_set`].
 //! * [`KmsTokenSource`] and [`KmsClient::token_source`]: an access token kept fresh by a
 //!   refresh-ahead cache.
+//! * Temporary account keys: the server role ([`NcpServerRole`], instance metadata) and
+//!   Secure Token Service ([`StsClient`], [`StsCredentialsProvider`]), through
+//!   [`KmsClientBuilder::credentials_loader`]. The default chain is the environment, then
+//!   `~/.ncloud/configure`, then the server role.
 //!
 //! ## Getting a token set
 //!
