@@ -224,7 +224,7 @@ async fn client_clock_twenty_minutes_off_is_corrected() {
             .create_bearer_token(STORE, TENANT)
             .await
             .expect("succeeds after re-signing with the server's clock");
-        let skew = client.transport().clock_skew_ms();
+        let skew = client.clock_skew_ms();
         assert!(
             (skew - expected_ms).abs() <= 2_000,
             "measured skew {skew} ms"
@@ -279,5 +279,98 @@ async fn bearer_token_source_rotates_before_expiry() {
         .expect("list");
     let ids: Vec<&str> = listed.iter().map(|t| t.token_id.as_str()).collect();
     assert_eq!(ids, [second.value.token_id.as_str()]);
+    emulator.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn the_emulator_refuses_a_third_bearer_token_and_counts_expired_ones() {
+    let clock = support::manual_clock();
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    let first = client
+        .create_bearer_token(STORE, TENANT)
+        .await
+        .expect("first");
+    client
+        .create_bearer_token(STORE, TENANT)
+        .await
+        .expect("second");
+    // A year and a day later both have expired, and still count.
+    clock.advance(Duration::from_secs(366 * 24 * 3600));
+    let err = client
+        .create_bearer_token(STORE, TENANT)
+        .await
+        .expect_err("a third token on the tenant");
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert_eq!(err.service_code(), Some("IdentityCenter.400"));
+    assert!(err.to_string().contains("2 bearer tokens"), "{err}");
+    // Refused before anything was made, and a POST 400 is never retried.
+    assert_eq!(
+        client
+            .list_bearer_tokens(STORE, TENANT)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+    // Deleting one frees a place.
+    client
+        .delete_bearer_token(STORE, TENANT, &first.token_id)
+        .await
+        .expect("delete");
+    client
+        .create_bearer_token(STORE, TENANT)
+        .await
+        .expect("a place was freed");
+    emulator.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn bearer_token_source_rotates_five_times_within_the_emulators_limit() {
+    let clock = support::manual_clock();
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    // Replaced tokens are kept (the default): only the two-token limit makes the source
+    // delete, and then only the older replaced one.
+    let cache = BearerTokenSource::new(client.clone(), STORE, TENANT)
+        .expect("source")
+        .into_cache();
+    let mut served = cache.get().await.expect("first token");
+    for round in 1..=5 {
+        // Odd rounds: ahead of expiry, when the token before the served one has expired
+        // (deleted as expired). Even rounds: the served token was refused and invalidated,
+        // so the tenant is at the limit with two valid tokens (the older replaced one goes).
+        let next = if round % 2 == 1 {
+            clock.advance(served.value.lifetime() - Duration::from_secs(120));
+            cache.get_fresh().await
+        } else {
+            cache.invalidate(&served);
+            cache.get().await
+        };
+        let next = next.expect("rotation within the limit");
+        assert_ne!(next.value.token_id, served.value.token_id, "round {round}");
+        let ids: Vec<String> = client
+            .list_bearer_tokens(STORE, TENANT)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|t| t.token_id)
+            .collect();
+        // The token served until now was never deleted: it is still on the tenant, next
+        // to the new one, and nothing else is.
+        assert_eq!(ids.len(), 2, "round {round}: {ids:?}");
+        assert!(
+            ids.contains(&served.value.token_id),
+            "round {round}: {ids:?}"
+        );
+        assert!(ids.contains(&next.value.token_id), "round {round}: {ids:?}");
+        served = next;
+    }
     emulator.shutdown().await.expect("clean shutdown");
 }

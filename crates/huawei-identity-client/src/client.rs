@@ -58,6 +58,23 @@ impl IdentityStoreClient {
         &self.inner.endpoint
     }
 
+    /// The offset of this endpoint's server clock from the local one, in milliseconds,
+    /// as measured after a refusal for time (0 until then). Kept per endpoint: a transport
+    /// shared with other services keeps their offsets apart.
+    pub fn clock_skew_ms(&self) -> i64 {
+        url::Url::parse(&self.inner.endpoint)
+            .map_or(0, |u| self.inner.transport.clock_skew_ms_at(&u))
+    }
+
+    /// The service's time as best known: the local clock corrected by the skew measured
+    /// for this endpoint (what the service's own times are compared with).
+    pub(crate) fn service_now(&self) -> std::time::SystemTime {
+        match url::Url::parse(&self.inner.endpoint) {
+            Ok(u) => self.inner.transport.now_at(&u),
+            Err(_) => self.inner.transport.now(),
+        }
+    }
+
     /// The project id sent as `X-Project-Id`.
     pub fn project_id(&self) -> &str {
         &self.inner.project_id

@@ -13,6 +13,39 @@ use token_common::{Error, HttpResponse, ServiceError};
 /// The API Gateway's code for a refused signature (bad or expired).
 pub const SIGNATURE_REFUSED_CODE: &str = "APIGW.0301";
 
+/// The most bearer tokens a provisioning tenant may hold at once; expired ones count until
+/// deleted (FACTS.md §2).
+pub const MAX_BEARER_TOKENS_PER_TENANT: usize = 2;
+
+/// The `source_name` of the error [`BearerTokenSource`](crate::BearerTokenSource) gives
+/// when the tenant is at the limit and none of its tokens may be deleted.
+const LIMIT_SOURCE: &str = "the tenant's bearer tokens";
+
+/// The error for a tenant at the two-token limit with nothing this source may delete.
+pub(crate) fn limit_error(tenant_id: &str, held: usize, serving: bool) -> Error {
+    let which = if serving {
+        "one is the token this source serves and the other was not created by it"
+    } else {
+        "none was created by this source"
+    };
+    Error::credentials(
+        LIMIT_SOURCE,
+        format!(
+            "tenant `{tenant_id}` already holds {held} bearer tokens, and Huawei allows at most \
+             {MAX_BEARER_TOKENS_PER_TENANT} per tenant (expired ones count until deleted); \
+             {which}, so none is deleted: delete one that is no longer used \
+             (list_bearer_tokens / delete_bearer_token) and try again"
+        ),
+    )
+}
+
+/// Whether `error` is [`BearerTokenSource`](crate::BearerTokenSource) refusing to create a
+/// token because the tenant already holds the most it may
+/// ([`MAX_BEARER_TOKENS_PER_TENANT`]) and none of them may be deleted.
+pub fn is_bearer_token_limit(error: &Error) -> bool {
+    matches!(error, Error::Credentials { source_name, .. } if source_name == LIMIT_SOURCE)
+}
+
 /// The longest error message kept from a body that is not the expected JSON.
 const MAX_MESSAGE_CHARS: usize = 512;
 

@@ -69,7 +69,7 @@ mod token_source;
 
 pub use builder::IdentityStoreClientBuilder;
 pub use client::IdentityStoreClient;
-pub use error::SIGNATURE_REFUSED_CODE;
+pub use error::{is_bearer_token_limit, MAX_BEARER_TOKENS_PER_TENANT, SIGNATURE_REFUSED_CODE};
 pub use model::{BearerToken, BearerTokenInfo, EpochMillis, ProvisioningTenant};
 pub use region::{
     endpoint_override_variable, region_endpoint, ENDPOINT_OVERRIDE_PREFIX, KNOWN_REGIONS,

@@ -9,24 +9,39 @@ use token_common::transport::BoxFuture;
 use token_common::Result;
 
 use crate::client::IdentityStoreClient;
-use crate::model::BearerToken;
+use crate::error::{limit_error, MAX_BEARER_TOKENS_PER_TENANT};
+use crate::model::{BearerToken, EpochMillis};
 
 /// Creates SCIM bearer tokens for one provisioning tenant, for a [`TokenCache`] that keeps
 /// one valid and creates the next ahead of expiry.
 ///
-/// # Deleting the token it replaced
-/// [`delete_replaced`](Self::delete_replaced) is off by default, and that is a trade-off:
-/// * **off** — a replaced token stays valid until it expires. Identity-provider connectors
-///   still configured with it keep working, but valid tokens linger, and a tenant may hold
-///   only a few tokens at a time (creation fails once the limit is reached), so frequent
-///   rotation can exhaust it; clean up with
-///   [`list_bearer_tokens`](IdentityStoreClient::list_bearer_tokens) and
-///   [`delete_bearer_token`](IdentityStoreClient::delete_bearer_token).
-/// * **on** — right after a new token is created, the one it replaces is deleted. Nothing
-///   valid is left behind and the limit is never approached, but any connector still
-///   using the old token starts failing at once, before it has been given the new one.
+/// # The two-token limit
+/// Huawei lets a tenant hold **at most two bearer tokens at once, expired ones counting
+/// until deleted** (a third create is refused). So before each create the source lists
+/// the tenant's tokens and:
+/// 1. deletes every expired one (they are of no use to anyone, and block the create);
+/// 2. if two still exist, deletes the older token that *this source* created and has since
+///    replaced — never the token it is serving, and never a token it did not create
+///    (another connector's);
+/// 3. if neither can go, fails with an error naming the limit
+///    ([`is_bearer_token_limit`](crate::is_bearer_token_limit) says yes to it)
+///    rather than sending a create that would be refused; the token being served stays
+///    in use while it is valid.
 ///
-/// A failed delete is logged (as a `tracing` warning) and does not fail the refresh.
+/// A rotating source therefore keeps at most the token it serves plus the one before it,
+/// and rotates any number of times.
+///
+/// # Deleting the token it replaced at once
+/// [`delete_replaced`](Self::delete_replaced) is off by default, and that is a trade-off:
+/// * **off** — a replaced token stays valid until the next rotation (or its expiry).
+///   Identity-provider connectors still configured with it keep working for one more
+///   rotation period.
+/// * **on** — right after a new token is created, the one it replaces is deleted. Nothing
+///   valid is left behind, but any connector still using the old token starts failing at
+///   once, before it has been given the new one.
+///
+/// A failed delete right after a create is logged (as a `tracing` warning) and does not
+/// fail the refresh.
 ///
 /// ```no_run
 /// # async fn run() -> token_common::Result<()> {
@@ -47,6 +62,9 @@ pub struct BearerTokenSource {
     tenant_id: String,
     delete_replaced: bool,
     current_id: Mutex<Option<String>>,
+    /// Ids of the tokens this source created (oldest first): the only ones it may delete
+    /// to make room, and only once replaced.
+    created: Mutex<Vec<String>>,
 }
 
 impl BearerTokenSource {
@@ -65,6 +83,7 @@ impl BearerTokenSource {
             tenant_id: tenant_id.to_owned(),
             delete_replaced: false,
             current_id: Mutex::new(None),
+            created: Mutex::new(Vec::new()),
         })
     }
 
@@ -90,7 +109,67 @@ impl BearerTokenSource {
             .clone()
     }
 
+    /// Makes room for one more token under the tenant's two-token limit (see the type
+    /// docs): deletes expired tokens, then, at the limit, the oldest token this source
+    /// replaced; fails naming the limit when neither frees a place.
+    async fn make_room(&self) -> Result<()> {
+        let (store, tenant) = (&self.identity_store_id, &self.tenant_id);
+        let listed = self.client.list_bearer_tokens(store, tenant).await?;
+        let now = EpochMillis::from_system_time(self.client.service_now());
+        let serving = self.current_token_id();
+        let mut kept = Vec::with_capacity(listed.len());
+        for token in listed {
+            let expired = token.expiration_time <= now;
+            if expired && serving.as_deref() != Some(token.token_id.as_str()) {
+                tracing::debug!("deleting an expired SCIM bearer token of the tenant");
+                self.delete(&token.token_id).await?;
+            } else {
+                kept.push(token);
+            }
+        }
+        while kept.len() >= MAX_BEARER_TOKENS_PER_TENANT {
+            let created = self
+                .created
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let replaced = kept
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| serving.as_deref() != Some(t.token_id.as_str()))
+                .filter(|(_, t)| created.contains(&t.token_id))
+                .min_by_key(|(_, t)| t.creation_time)
+                .map(|(i, _)| i);
+            let Some(i) = replaced else {
+                return Err(limit_error(tenant, kept.len(), serving.is_some()));
+            };
+            let old = kept.remove(i);
+            tracing::debug!(
+                "deleting the older replaced SCIM bearer token to stay within the limit"
+            );
+            self.delete(&old.token_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a token of the tenant; one already gone (404) counts as deleted.
+    async fn delete(&self, token_id: &str) -> Result<()> {
+        let outcome = self
+            .client
+            .delete_bearer_token(&self.identity_store_id, &self.tenant_id, token_id)
+            .await;
+        self.created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id| id != token_id);
+        match outcome {
+            Err(e) if e.status() == Some(404) => Ok(()),
+            other => other,
+        }
+    }
+
     async fn create(&self) -> Result<Expiring<BearerToken>> {
+        self.make_room().await?;
         let started = self.client.transport().clock().now();
         let token = self
             .client
@@ -110,13 +189,13 @@ impl BearerTokenSource {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .replace(token.token_id.clone());
+        self.created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(token.token_id.clone());
         if self.delete_replaced {
             if let Some(old) = replaced.filter(|old| *old != token.token_id) {
-                if let Err(e) = self
-                    .client
-                    .delete_bearer_token(&self.identity_store_id, &self.tenant_id, &old)
-                    .await
-                {
+                if let Err(e) = self.delete(&old).await {
                     tracing::warn!(error = %e, "could not delete the replaced SCIM bearer token");
                 }
             }

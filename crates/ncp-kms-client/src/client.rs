@@ -96,6 +96,13 @@ impl KmsClient {
         &self.inner.base
     }
 
+    /// The offset of the KMS server's clock from the local one, in milliseconds, as
+    /// measured after a signature refused for its time (0 until then). Kept per endpoint:
+    /// a transport shared with other services keeps their offsets apart.
+    pub fn clock_skew_ms(&self) -> i64 {
+        self.inner.transport.clock_skew_ms_at(&self.inner.base)
+    }
+
     /// The transport the client sends through.
     pub fn transport(&self) -> &Transport {
         &self.inner.transport

@@ -168,7 +168,7 @@ impl KmsTokenSource {
         let mut source = Self::new(client, key_tag, options)?;
         source.may_create = false;
         let expires_at = crate::model::expiry_of(&refresh_token);
-        let now = source.client.transport().now();
+        let now = source.service_now();
         source.state().refresh_token = Some(Held::new(
             refresh_token,
             expires_at,
@@ -183,7 +183,7 @@ impl KmsTokenSource {
     /// is used for refreshes.
     #[must_use]
     pub fn with_token_set(self, set: TokenSet) -> Self {
-        let now = self.client.transport().now();
+        let now = self.service_now();
         {
             let mut state = self.state();
             state.refresh_token = Some(Held::new(
@@ -228,10 +228,19 @@ impl KmsTokenSource {
     }
 
     /// Wraps the source in a [`TokenCache`] reading the client's clock, corrected by the
-    /// clock skew the transport has measured (token `exp`s are the service's times).
+    /// clock skew the transport has measured for the KMS endpoint (token `exp`s are the
+    /// service's times).
     pub fn into_cache(self) -> TokenCache<Self> {
-        let clock = Arc::new(ServiceClock(self.client.transport().clone()));
+        let clock = Arc::new(ServiceClock {
+            transport: self.client.transport().clone(),
+            endpoint: self.client.endpoint().clone(),
+        });
         TokenCache::new(self).with_clock(clock)
+    }
+
+    /// The KMS server's time as best known (the skew measured for its endpoint only).
+    fn service_now(&self) -> SystemTime {
+        self.client.transport().now_at(self.client.endpoint())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -240,7 +249,7 @@ impl KmsTokenSource {
 
     async fn next_token(&self) -> Result<Expiring<SecretString>> {
         // The service's time as best known: its tokens' `exp`s are on its clock.
-        let now = self.client.transport().now();
+        let now = self.service_now();
         let (seeded, held) = {
             let mut state = self.state();
             (state.seeded_access.take(), state.refresh_token.clone())
@@ -317,7 +326,7 @@ impl KmsTokenSource {
                 ),
             });
         }
-        let now = self.client.transport().now();
+        let now = self.service_now();
         let set = self
             .client
             .create_token_set(&self.key_tag, self.options)
@@ -351,14 +360,17 @@ impl KmsTokenSource {
     }
 }
 
-/// The transport's clock corrected by the skew it measured: the service's time as best
-/// known, against which the service's `exp` claims are compared.
+/// The transport's clock corrected by the skew it measured for the KMS endpoint: the
+/// service's time as best known, against which the service's `exp` claims are compared.
 #[derive(Debug)]
-struct ServiceClock(Transport);
+struct ServiceClock {
+    transport: Transport,
+    endpoint: url::Url,
+}
 
 impl Clock for ServiceClock {
     fn now(&self) -> SystemTime {
-        self.0.now()
+        self.transport.now_at(&self.endpoint)
     }
 }
 

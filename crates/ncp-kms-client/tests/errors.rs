@@ -208,7 +208,34 @@ async fn a_signature_refused_for_its_time_is_resigned_with_the_server_clock() {
     };
     assert!(ts(&received[1]) >= ts(&received[0]) + 590_000);
     assert_signed(&received[1]);
-    assert!(c.transport().clock_skew_ms() > 590_000);
+    assert!(c.clock_skew_ms() > 590_000);
+}
+
+#[tokio::test]
+async fn a_token_call_refused_with_a_far_date_is_not_put_down_to_skew() {
+    // Token calls carry no timestamp: a 401 there is the token, whatever the server's
+    // clock says, so nothing is re-sent and no skew is kept for the signed calls.
+    let server = MockServer::start().await;
+    let server_now = SystemClock.now() + Duration::from_secs(600);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("date", httpdate::fmt_http_date(server_now))
+                .set_body_json(
+                    json!({"error": {"errorCode": 200, "message": "Authentication Failed"}}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let refresh = ncp_kms_client::SecretString::from("refresh-token-value");
+    let e = c
+        .refresh_access_token("t", &refresh, None)
+        .await
+        .unwrap_err();
+    assert!(e.is_authentication(), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(c.clock_skew_ms(), 0);
 }
 
 #[tokio::test]

@@ -119,3 +119,73 @@ pub fn from_unix_seconds(secs: i64) -> SystemTime {
         UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     }
 }
+
+/// Parses an RFC 3339 / ISO 8601 timestamp as the credentials services write them:
+/// `2020-01-08T03:50:07.574000Z`, `2020-01-08T03:50:07Z`, `2024-10-10T17:58:28+09:00`,
+/// `…+0000` (NCP's Java SDK form). Fractional seconds are kept to the nanosecond; a time
+/// without an offset is UTC. `None` when malformed.
+///
+/// ```
+/// use token_common::clock::{parse_rfc3339, unix_seconds};
+/// let t = parse_rfc3339("2020-01-08T03:50:07.574000Z").unwrap();
+/// assert_eq!(unix_seconds(t), 1_578_455_407);
+/// assert_eq!(parse_rfc3339("2020-01-08T12:50:07+09:00"), parse_rfc3339("2020-01-08T03:50:07Z"));
+/// assert_eq!(parse_rfc3339("2020-01-08T03:50:07+0000"), parse_rfc3339("2020-01-08T03:50:07Z"));
+/// assert!(parse_rfc3339("2020-13-08T03:50:07Z").is_none());
+/// ```
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut nanos: u32 = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (i, c) in frac[..digits].bytes().enumerate().take(9) {
+            nanos += u32::from(c - b'0') * 10u32.pow(8 - i as u32);
+        }
+        rest = &frac[digits..];
+    }
+    let offset_secs: i64 = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let hm = rest[1..].replace(':', "");
+            if hm.len() != 4 || !hm.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let (oh, om): (i64, i64) = (hm[..2].parse().ok()?, hm[2..].parse().ok()?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let days = crate::signing::huawei::date::days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_secs;
+    Some(from_unix_seconds(secs) + Duration::from_nanos(u64::from(nanos)))
+}

@@ -31,6 +31,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A credentials source is not there at all: its variables are unset, its file does
+    /// not exist, its service does not answer (instance metadata off a cloud server). A
+    /// chain ([`LoadChain`](crate::credentials::LoadChain)) moves on to the next source; as
+    /// the last word of a chain, it lists every source tried and why each was skipped.
+    CredentialsNotFound {
+        /// Where they were looked for.
+        source_name: String,
+        /// Why nothing was found there.
+        reason: String,
+    },
     /// The request did not get an HTTP answer (connection refused or reset, DNS, TLS, …).
     Transport {
         /// What failed.
@@ -297,6 +307,18 @@ impl Error {
         }
     }
 
+    /// An [`Error::CredentialsNotFound`]: nothing at `source_name`, so a chain may try the
+    /// next source.
+    pub fn credentials_not_found(
+        source_name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::CredentialsNotFound {
+            source_name: source_name.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// An [`Error::Decode`].
     pub fn decode(status: u16, message: impl Into<String>) -> Self {
         Error::Decode {
@@ -384,6 +406,13 @@ impl Error {
         matches!(self, Error::Transport { connect: true, .. })
     }
 
+    /// Whether a credentials source (or a whole chain) found nothing at all
+    /// ([`Error::CredentialsNotFound`]), as opposed to a source that is configured but
+    /// broken.
+    pub fn is_credentials_not_found(&self) -> bool {
+        matches!(self, Error::CredentialsNotFound { .. })
+    }
+
     /// Whether the input was refused before sending.
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Error::InvalidInput { .. })
@@ -433,6 +462,10 @@ impl fmt::Display for Error {
                 source_name,
                 reason,
             } => write!(f, "credentials from {source_name}: {reason}"),
+            Error::CredentialsNotFound {
+                source_name,
+                reason,
+            } => write!(f, "no credentials in {source_name}: {reason}"),
             Error::Transport { message, .. } => write!(f, "transport error: {message}"),
             Error::Timeout { after, .. } => {
                 write!(f, "no answer within the {after:?} per-attempt timeout")

@@ -27,6 +27,13 @@ const PROJECT_ID_HEADER: &str = "x-project-id";
 /// SCIM bearer tokens live one year (the documented example: 1754278569275 → 1785814569000).
 const BEARER_TOKEN_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 const NOT_FOUND_CODE: &str = "IdentityStore.0404";
+/// At most this many bearer tokens exist on a tenant at once; expired ones count until
+/// deleted (FACTS.md §2).
+pub(crate) const MAX_BEARER_TOKENS_PER_TENANT: usize = 2;
+/// The code a create past the limit gets. The service documents the limit but not its
+/// error; this is the generic "Bad Request" of the IAM Identity Center error-code table
+/// (`IdentityCenter.400`, `IIC.400` on some sites). See the crate README.
+pub(crate) const TOKEN_LIMIT_CODE: &str = "IdentityCenter.400";
 
 /// Huawei accounts, identity stores, tenants and their bearer tokens.
 #[derive(Debug)]
@@ -142,6 +149,17 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     match call {
         Call::CreateToken(s, t) => {
             let tenant = find_tenant(&mut stores, s, t, inc)?;
+            // Expired tokens still count: only a delete frees a place.
+            if tenant.tokens.len() >= MAX_BEARER_TOKENS_PER_TENANT {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    TOKEN_LIMIT_CODE,
+                    &format!(
+                        "Bad Request: tenant {t} already has {MAX_BEARER_TOKENS_PER_TENANT} bearer tokens, the most allowed at once (expired ones count until deleted); delete one first."
+                    ),
+                    inc,
+                ));
+            }
             let token_id = random_uuid();
             let created_ms = now_ms;
             let expires_ms = (created_ms / 1000 + BEARER_TOKEN_LIFETIME_SECS) * 1000;

@@ -1,7 +1,10 @@
 //! Credentials and the providers that find them.
 //!
 //! A provider looks in one place (the environment, a profile file, a value given in code);
-//! a [`CredentialsChain`] tries several in order. Each reads the places the provider's
+//! a [`CredentialsChain`] tries several in order. Temporary credentials (instance
+//! metadata, pod identity, federation) come from async [`LoadCredentials`] sources, tried in
+//! order by a [`LoadChain`] and kept fresh by a [`CredentialsCache`]; [`metadata`] is the
+//! HTTP they share. Each reads the places the provider's
 //! official tools read, with the same variable names and precedence, so a machine already
 //! set up for the official CLI or SDK works unchanged.
 //!
@@ -9,9 +12,11 @@
 //! malformed stops it with an error naming the variable, file and line — never echoing a
 //! secret.
 
+mod chain;
 mod env;
 mod huawei;
 mod ini;
+pub mod metadata;
 mod ncp;
 mod refresh;
 
@@ -19,11 +24,13 @@ use std::fmt::Debug;
 
 use crate::error::{Error, Result};
 
+pub use chain::LoadChain;
 pub use env::Environment;
 pub use huawei::{
     HuaweiCredentials, HuaweiEnvironment, HuaweiProfile, HuaweiProfileSection, HuaweiScope,
 };
 pub use ini::{Ini, IniSection};
+pub use metadata::MetadataClient;
 pub use ncp::{NcpCredentials, NcpEnvironment, NcpProfile};
 pub use refresh::{
     CredentialsCache, LoadCredentials, PreparedSigner, ProvidedCredentials, SignerCache,

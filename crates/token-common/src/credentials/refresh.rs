@@ -95,7 +95,7 @@ impl<C, L: LoadCredentials<C> + ?Sized> LoadCredentials<C> for Arc<L> {
 
 /// Lets a static provider ([`ProvideCredentials`]: the environment, a profile file, a
 /// chain of them) feed a [`CredentialsCache`]: its credentials never expire, so they are
-/// read once.
+/// read once. A provider that finds nothing gives [`Error::CredentialsNotFound`].
 #[derive(Debug, Clone)]
 pub struct ProvidedCredentials<P>(P);
 
@@ -108,7 +108,15 @@ impl<P> ProvidedCredentials<P> {
 
 impl<C: Send + 'static, P: ProvideCredentials<C>> LoadCredentials<C> for ProvidedCredentials<P> {
     fn load(&self) -> BoxFuture<'_, Result<Expiring<C>>> {
-        let result = self.0.provide().map(|c| Expiring::new(c, None));
+        // "Not configured" stays distinguishable, so a `LoadChain` moves on.
+        let result = match self.0.try_provide() {
+            Ok(Some(c)) => Ok(Expiring::new(c, None)),
+            Ok(None) => Err(Error::credentials_not_found(
+                self.0.describe(),
+                "not configured",
+            )),
+            Err(e) => Err(e),
+        };
         Box::pin(std::future::ready(result))
     }
 

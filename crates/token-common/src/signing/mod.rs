@@ -22,6 +22,14 @@ pub use ncp::NcpSigner;
 pub trait Signer: Send + Sync + Debug {
     /// Signs `request` as of `now`, adding or replacing its authentication headers.
     fn sign(&self, request: &mut HttpRequest, now: SystemTime) -> Result<()>;
+
+    /// Whether the signature carries the time, so that a refusal for its time can be put
+    /// right by correcting the clock (default `true`). [`NoSigning`] says `false`: the
+    /// transport then never measures or applies clock skew for the request, since an
+    /// unsigned call (a token call, a login) has no time a server could refuse.
+    fn signs_time(&self) -> bool {
+        true
+    }
 }
 
 /// A signer that adds nothing: for unauthenticated calls (Cloudforet issue and grant) and
@@ -32,6 +40,10 @@ pub struct NoSigning;
 impl Signer for NoSigning {
     fn sign(&self, _request: &mut HttpRequest, _now: SystemTime) -> Result<()> {
         Ok(())
+    }
+
+    fn signs_time(&self) -> bool {
+        false
     }
 }
 

@@ -209,10 +209,16 @@ impl HttpResponse {
         }
     }
 
-    /// The wait the answer's `Retry-After` asks for (whole seconds, or an HTTP date
-    /// measured from `now`); `None` when absent or malformed.
+    /// The wait the answer's `Retry-After` asks for: whole seconds, or an HTTP date
+    /// measured against the same answer's `Date` header (the server's clock, so a skewed
+    /// local clock does not stretch or cut the wait), or against `now` (the local clock)
+    /// when the answer has no readable `Date`. `None` when absent or malformed.
     pub fn retry_after(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
-        super::parse_retry_after(self.header("retry-after")?, now)
+        let server_now = self
+            .header("date")
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .unwrap_or(now);
+        super::parse_retry_after(self.header("retry-after")?, server_now)
     }
 
     /// A header's value as text, when present and visible ASCII.

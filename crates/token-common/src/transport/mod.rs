@@ -8,7 +8,10 @@
 //!   failed before any byte was written, 429 and 503; for idempotent requests also 502,
 //!   504, timeouts and resets. `Retry-After` (seconds or an HTTP date) is honoured, capped;
 //! * after a signature refused for its time, measures the offset from the server's `Date`
-//!   header, re-signs once with corrected time, and keeps the offset for later calls;
+//!   header, re-signs once with corrected time, and keeps the offset for later calls to
+//!   the same endpoint (`host:port`): one transport may serve several services, and each
+//!   server's clock is its own. Only requests whose signer signs the time
+//!   ([`Signer::signs_time`]) are corrected;
 //! * reads response bodies up to a cap (1 MiB by default);
 //! * records each attempt as a `tracing` event with method, path template, attempt, status
 //!   and latency — never a header, a body or a URL query.
@@ -21,8 +24,8 @@ mod backoff;
 mod http;
 mod options;
 mod reqwest_client;
+mod skew;
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -200,7 +203,7 @@ impl TransportBuilder {
                 http,
                 config: self.config,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                skew_ms: AtomicI64::new(0),
+                skew: skew::SkewTable::default(),
                 jitter: Mutex::new(match self.jitter_seed {
                     Some(seed) => fastrand::Rng::with_seed(seed),
                     None => fastrand::Rng::new(),
@@ -211,7 +214,7 @@ impl TransportBuilder {
 }
 
 /// The HTTP layer shared by the clients. Cheap to clone; clones share the connection pool
-/// and the measured clock skew.
+/// and the clock skew measured for each endpoint.
 #[derive(Debug, Clone)]
 pub struct Transport {
     inner: Arc<Inner>,
@@ -222,7 +225,7 @@ struct Inner {
     http: Arc<dyn HttpClient>,
     config: TransportConfig,
     clock: Arc<dyn Clock>,
-    skew_ms: AtomicI64,
+    skew: skew::SkewTable,
     jitter: Mutex<fastrand::Rng>,
 }
 
@@ -247,21 +250,24 @@ impl Transport {
         &self.inner.clock
     }
 
-    /// The current time, corrected by the measured clock skew: the time used to sign.
+    /// The local clock's time, uncorrected: what to measure local intervals and
+    /// unsigned services' lifetimes with. For the time a server believes, see
+    /// [`now_at`](Self::now_at).
     pub fn now(&self) -> SystemTime {
-        let now = self.inner.clock.now();
-        let skew = self.inner.skew_ms.load(Ordering::Relaxed);
-        if skew >= 0 {
-            now + Duration::from_millis(skew as u64)
-        } else {
-            now - Duration::from_millis(skew.unsigned_abs())
-        }
+        self.inner.clock.now()
     }
 
-    /// The measured offset of the servers' clock from ours, in milliseconds (positive when
-    /// the server is ahead).
-    pub fn clock_skew_ms(&self) -> i64 {
-        self.inner.skew_ms.load(Ordering::Relaxed)
+    /// The current time at `endpoint`'s server as best known: the local clock corrected
+    /// by the skew measured for that endpoint (`host:port`; the path does not matter).
+    /// This is the time signed requests to it carry.
+    pub fn now_at(&self, endpoint: &url::Url) -> SystemTime {
+        skew::shifted(self.inner.clock.now(), self.inner.skew.get(endpoint))
+    }
+
+    /// The measured offset of `endpoint`'s server clock from ours, in milliseconds
+    /// (positive when the server is ahead; 0 until a refusal measured one).
+    pub fn clock_skew_ms_at(&self, endpoint: &url::Url) -> i64 {
+        self.inner.skew.get(endpoint)
     }
 
     /// Checks that an endpoint may be used: `https://`, or `http://` to a loopback host,
@@ -310,7 +316,7 @@ impl Transport {
         loop {
             attempt += 1;
             let mut signed = request.clone();
-            if let Err(e) = signer.sign(&mut signed, self.now()) {
+            if let Err(e) = signer.sign(&mut signed, self.now_at(&request.url)) {
                 zeroize::Zeroize::zeroize(&mut signed.body);
                 return Err(e);
             }
@@ -335,13 +341,18 @@ impl Transport {
                         latency_ms,
                         "answer received"
                     );
-                    if !skew_corrected && time_refusal.is_some_and(|f| f(&response)) {
-                        if let Some(offset) = self.measure_skew(&response) {
+                    // An unsigned request (a token call) carries no time to correct, so its
+                    // refusal says nothing about the clocks.
+                    if !skew_corrected
+                        && signer.signs_time()
+                        && time_refusal.is_some_and(|f| f(&response))
+                    {
+                        if let Some(offset) = self.measure_skew(&request.url, &response) {
                             tracing::info!(
                                 skew_ms = offset,
                                 "signature refused for its time; re-signing with the server's clock"
                             );
-                            self.inner.skew_ms.store(offset, Ordering::Relaxed);
+                            self.inner.skew.set(&request.url, offset);
                             skew_corrected = true;
                             attempt -= 1; // the correction does not use up an attempt
                             continue;
@@ -353,6 +364,8 @@ impl Transport {
                         span.record("status", response.status);
                         return Ok(response);
                     }
+                    // An HTTP date is measured against the answer's own `Date` (the
+                    // server's clock); the local clock only when it has none.
                     let delay = match response.retry_after(self.inner.clock.now()) {
                         Some(d) if d > cfg.max_retry_after => return Ok(response),
                         Some(d) => d,
@@ -389,16 +402,12 @@ impl Transport {
     }
 
     /// The server's clock minus ours, from the `Date` header, when it is large enough to
-    /// explain a refusal and differs from the correction already in force.
-    fn measure_skew(&self, response: &HttpResponse) -> Option<i64> {
+    /// explain a refusal and differs from the correction already in force for `endpoint`.
+    fn measure_skew(&self, endpoint: &url::Url, response: &HttpResponse) -> Option<i64> {
         let date = httpdate::parse_http_date(response.header("date")?).ok()?;
-        let local = self.inner.clock.now();
-        let offset_ms = match date.duration_since(local) {
-            Ok(ahead) => ahead.as_millis() as i64,
-            Err(behind) => -(behind.duration().as_millis() as i64),
-        };
-        let current = self.inner.skew_ms.load(Ordering::Relaxed);
-        let change = (offset_ms - current).unsigned_abs();
+        let offset_ms = skew::offset_ms(date, self.inner.clock.now());
+        let current = self.inner.skew.get(endpoint);
+        let change = offset_ms.abs_diff(current);
         (change >= MIN_SKEW_CORRECTION.as_millis() as u64).then_some(offset_ms)
     }
 }

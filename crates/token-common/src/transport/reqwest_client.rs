@@ -3,8 +3,10 @@ use std::sync::Arc;
 use super::{BoxFuture, HttpClient, HttpRequest, HttpResponse, TransportConfig};
 use crate::error::{Error, Result};
 
-/// The default [`HttpClient`]: reqwest with rustls (or native TLS with the `native-tls`
-/// feature), no redirects followed (a redirect would resend signed headers elsewhere).
+/// The default [`HttpClient`]: reqwest with rustls (the `rustls` feature, on by default)
+/// or the platform's TLS (the `native-tls` feature; it wins when both are on, since it is
+/// only ever asked for on purpose), no redirects followed (a redirect would resend signed
+/// headers elsewhere). With neither feature, only plain `http://` (loopback) works.
 #[derive(Debug, Clone)]
 pub struct ReqwestClient {
     client: reqwest::Client,
@@ -13,7 +15,10 @@ pub struct ReqwestClient {
 impl ReqwestClient {
     /// A client with the transport's connect timeout and `User-Agent`.
     pub fn new(config: &TransportConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder();
+        #[cfg(feature = "native-tls")]
+        let builder = builder.use_native_tls();
+        let client = builder
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())

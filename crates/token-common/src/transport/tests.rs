@@ -363,7 +363,7 @@ async fn clock_skew_is_measured_from_date_corrected_once_and_kept() {
     let signer = RecordingSigner::default();
     let r = t.send(post(), &signer, Some(always_refused)).await.unwrap();
     assert_eq!(r.status, 200);
-    let skew = t.clock_skew_ms();
+    let skew = t.clock_skew_ms_at(&post().url);
     assert!((599_000..=601_000).contains(&skew), "{skew}");
     // A later call is signed with the corrected time straight away.
     t.send(post(), &signer, Some(always_refused)).await.unwrap();
@@ -384,12 +384,12 @@ async fn a_refusal_with_a_matching_clock_is_not_put_down_to_skew() {
     )]);
     let t = transport(http.clone(), clock);
     let r = t
-        .send(post(), &NoSigning, Some(always_refused))
+        .send(post(), &RecordingSigner::default(), Some(always_refused))
         .await
         .unwrap();
     assert_eq!(r.status, 401);
     assert_eq!(http.times().len(), 1);
-    assert_eq!(t.clock_skew_ms(), 0);
+    assert_eq!(t.clock_skew_ms_at(&post().url), 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -403,11 +403,134 @@ async fn skew_correction_happens_at_most_once_per_call() {
     ]);
     let t = transport(http.clone(), clock);
     let r = t
-        .send(post(), &NoSigning, Some(always_refused))
+        .send(post(), &RecordingSigner::default(), Some(always_refused))
         .await
         .unwrap();
     assert_eq!(r.status, 401);
     assert_eq!(http.times().len(), 2);
+}
+
+fn post_to(url: &str) -> HttpRequest {
+    HttpRequest::new(Method::POST, url::Url::parse(url).unwrap(), "/x")
+}
+
+#[tokio::test(start_paused = true)]
+async fn skew_is_kept_per_endpoint_never_shared_across_servers() {
+    let clock = Arc::new(TokioClock::new());
+    let ahead = httpdate::fmt_http_date(clock.now() + Duration::from_secs(600));
+    let http = Scripted::new(vec![
+        answer(401, &[("date", ahead)]),
+        answer(200, &[]),
+        answer(200, &[]),
+        answer(200, &[]),
+    ]);
+    let t = transport(http.clone(), clock.clone());
+    let signer = RecordingSigner::default();
+    let a = "https://a.test:8443/kms/v1/x";
+    t.send(post_to(a), &signer, Some(always_refused))
+        .await
+        .unwrap();
+    // Another server (another host, or the same host on another port) keeps its own clock.
+    t.send(
+        post_to("https://b.test:8443/v1/y"),
+        &signer,
+        Some(always_refused),
+    )
+    .await
+    .unwrap();
+    t.send(
+        post_to("https://a.test:9443/kms/v1/x"),
+        &signer,
+        Some(always_refused),
+    )
+    .await
+    .unwrap();
+    let times = signer.0.lock().unwrap().clone();
+    assert_eq!(times.len(), 4);
+    let local = clock.now();
+    assert!(times[1].duration_since(local).unwrap() >= Duration::from_secs(599));
+    for (i, signed) in times[2..].iter().enumerate() {
+        let off = skew::offset_ms(*signed, local).abs();
+        assert!(
+            off < 1_000,
+            "call {i} to another endpoint signed {off} ms off"
+        );
+    }
+    assert!(t.clock_skew_ms_at(&url::Url::parse("https://a.test:8443/other").unwrap()) > 599_000);
+    assert_eq!(
+        t.clock_skew_ms_at(&url::Url::parse("https://b.test:8443/").unwrap()),
+        0
+    );
+    assert_eq!(
+        t.clock_skew_ms_at(&url::Url::parse("https://a.test:9443/").unwrap()),
+        0
+    );
+    assert!(t.now_at(&url::Url::parse(a).unwrap()) > t.now() + Duration::from_secs(599));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unsigned_request_is_never_put_down_to_skew() {
+    let clock = Arc::new(TokioClock::new());
+    let far = httpdate::fmt_http_date(clock.now() + Duration::from_secs(3600));
+    let http = Scripted::new(vec![answer(401, &[("date", far)])]);
+    let t = transport(http.clone(), clock);
+    let r = t
+        .send(post(), &NoSigning, Some(always_refused))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401);
+    assert_eq!(http.times().len(), 1, "an unsigned refusal is not re-sent");
+    assert_eq!(t.clock_skew_ms_at(&post().url), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_http_date_is_measured_against_the_answers_date() {
+    // The local clock is an hour behind the server: against it, a date 3 s ahead of the
+    // server would be a wait of an hour and three seconds (over the cap: no retry).
+    let clock = Arc::new(TokioClock::new());
+    let server_now = clock.now() + Duration::from_secs(3600);
+    let http = Scripted::new(vec![
+        answer(
+            503,
+            &[
+                ("date", httpdate::fmt_http_date(server_now)),
+                (
+                    "retry-after",
+                    httpdate::fmt_http_date(server_now + Duration::from_secs(3)),
+                ),
+            ],
+        ),
+        answer(200, &[]),
+    ]);
+    let t = transport(http.clone(), clock);
+    assert_eq!(t.send(get(), &NoSigning, None).await.unwrap().status, 200);
+    let times = http.times();
+    assert_eq!(times.len(), 2);
+    assert!(times[1] - times[0] >= Duration::from_secs(2));
+    assert!(times[1] - times[0] <= Duration::from_secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_http_date_without_a_date_header_uses_the_local_clock() {
+    let clock = Arc::new(TokioClock::new());
+    let http = Scripted::new(vec![
+        answer(
+            503,
+            &[
+                ("date", "not a date".into()),
+                (
+                    "retry-after",
+                    httpdate::fmt_http_date(clock.now() + Duration::from_secs(4)),
+                ),
+            ],
+        ),
+        answer(200, &[]),
+    ]);
+    let t = transport(http.clone(), clock);
+    assert_eq!(t.send(get(), &NoSigning, None).await.unwrap().status, 200);
+    let times = http.times();
+    assert!(times[1] - times[0] >= Duration::from_secs(3));
+    assert!(times[1] - times[0] <= Duration::from_secs(4));
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //! straight into the hash, with every per-credential constant prepared once; a property
 //! test proves it produces what the stages produce.
 
-mod date;
+pub(crate) mod date;
 mod fast;
 mod signer;
 pub mod sm3;
