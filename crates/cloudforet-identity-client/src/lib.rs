@@ -85,21 +85,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod app;
 mod builder;
+pub mod cfctl;
 mod client;
 mod domain;
 pub mod error;
 mod grant;
 mod issue;
 mod session;
+mod source;
 mod totp;
 
+pub use app::{AppClaims, AppSecret, AppSecretError};
 pub use builder::{IdentityClientBuilder, RouteStyle};
+pub use cfctl::{CfctlEnvironment, CfctlSettings, EnvironmentKind};
 pub use client::IdentityClient;
 pub use domain::DomainAuthInfo;
 pub use grant::{GrantRequest, GrantTokenInfo, GrantType, RoleType, Scope};
 pub use issue::{AuthType, Credentials, IssueRequest, TokenInfo, MAX_TIMEOUT_SECONDS};
 pub use session::{AccessToken, LoginOptions, Relogin, Session};
+pub use source::AccessTokenSource;
 pub use totp::{TotpSecret, LATE_IN_STEP};
 
 pub use token_common::transport::{Backoff, BoxFuture};

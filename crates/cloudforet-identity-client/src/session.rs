@@ -156,6 +156,10 @@ impl fmt::Debug for LoginOptions {
 pub struct AccessToken(Arc<Expiring<GrantTokenInfo>>);
 
 impl AccessToken {
+    pub(crate) fn from_expiring(token: Arc<Expiring<GrantTokenInfo>>) -> Self {
+        Self(token)
+    }
+
     /// The token.
     pub fn secret(&self) -> &SecretString {
         &self.0.value.access_token

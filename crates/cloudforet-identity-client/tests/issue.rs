@@ -124,8 +124,23 @@ async fn invalid_issue_input_is_refused_before_sending() {
         let e = c.issue(&req).await.unwrap_err();
         assert_eq!(e.field(), Some(field), "{e}");
     }
-    IssueRequest::new(ok(), "d").timeout(604_800).timeout(1);
     assert!(server.received_requests().await.unwrap().is_empty());
+    // The bounds themselves are valid: sent, and sent as given.
+    for t in [1, 604_800] {
+        let e = c
+            .issue(&IssueRequest::new(ok(), "d").timeout(t))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(404), "timeout {t} is sent: {e}");
+    }
+    let sent: Vec<_> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| body(r)["timeout"].clone())
+        .collect();
+    assert_eq!(sent, [json!(1), json!(604_800)]);
 }
 
 #[tokio::test]

@@ -98,11 +98,16 @@ async fn debug_output_never_contains_secrets() {
 
 #[tokio::test]
 async fn errors_never_contain_secrets() {
+    // A server that quotes the whole request (password, code, token) back in its error:
+    // only the client's redaction keeps them out of the errors below.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"detail": {"code": "ERROR_AUTHENTICATE_FAILURE", "message": " A user is not authenticated."}}),
-        ))
+        .respond_with(|req: &wiremock::Request| {
+            let echoed = String::from_utf8_lossy(&req.body).into_owned();
+            ResponseTemplate::new(401).set_body_json(json!({"detail": {
+                "code": "ERROR_AUTHENTICATE_FAILURE",
+                "message": format!(" Authenticate failure. (message = request {echoed})")}}))
+        })
         .mount(&server)
         .await;
     let c = client(&server.uri(), RouteStyle::Console);
@@ -129,10 +134,19 @@ async fn errors_never_contain_secrets() {
         .await
         .unwrap_err(),
     ];
-    for e in errors {
-        check("Error", &e);
+    for e in &errors {
+        check("Error", e);
         assert_clean("Error Display", &e.to_string());
     }
+    // The server did echo: each error that reached it quotes the request, redacted.
+    for e in [&errors[0], &errors[1], &errors[2], &errors[4]] {
+        assert!(
+            e.to_string().contains("\"password\":\"** redacted **\"")
+                || e.to_string().contains("\"token\":\"** redacted **\""),
+            "{e}"
+        );
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
 
 #[tokio::test]
