@@ -160,3 +160,24 @@ async fn metadata_session_tokens_take_a_ttl_of_1_to_21600_and_expire() {
         "an expired session token is refused"
     );
 }
+
+#[tokio::test]
+async fn injected_faults_answer_in_each_service_shape() {
+    use token_emulator::{Fault, ServicePrefix};
+    let env = start().await;
+    env.emulator
+        .inject(Fault::status(503).on(ServicePrefix::Path(STS.into())));
+    let a = create(&env, json!({})).await;
+    assert_eq!(a.status, 503);
+    assert_eq!(a.json()["error"]["errorCode"], "500", "the gateway's body");
+    env.emulator
+        .inject(Fault::status(404).on(ServicePrefix::Path("/latest/api/token".into())));
+    let a = env
+        .send(env.request(Method::PUT, "/latest/api/token", None))
+        .await;
+    assert_eq!(
+        (a.status, a.text.as_str()),
+        (404, "Not Found"),
+        "metadata answers text"
+    );
+}
