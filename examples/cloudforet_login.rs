@@ -29,6 +29,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, ValueEnum};
+use cloud_tokens::cloudforet::error::{mfa_required, MfaRequired};
 use cloud_tokens::cloudforet::{
     AppSecret, AuthType, CfctlEnvironment, CfctlSettings, Credentials, EnvironmentKind, Error,
     GrantRequest, IdentityClient, IssueRequest, RouteStyle, Scope, SecretString, TotpSecret,
@@ -221,7 +222,10 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
         }
         None => match client.issue(&login).await {
             Ok(t) => t,
-            Err(Error::MfaRequired { mfa_type, user_id }) => {
+            Err(e) if mfa_required(&e).is_some() => {
+                let MfaRequired {
+                    mfa_type, user_id, ..
+                } = mfa_required(&e).expect("checked by the guard");
                 if !std::io::stdin().is_terminal() {
                     return Err(Failure::MfaNeeded(format!(
                         "error: multi-factor authentication required: a {mfa_type} code for {user_id}; run again with --verify-code CODE"

@@ -73,7 +73,8 @@ impl IdentityClient {
 
     /// Logs in: `Token.issue`.
     ///
-    /// When the user has MFA on, the server answers [`Error::MfaRequired`] (and e-mails a
+    /// When the user has MFA on, the server answers an [`MfaRequired`](crate::error::MfaRequired)
+    /// ([`error::mfa_required`](crate::error::mfa_required) reads it from the error) (and e-mails a
     /// code for EMAIL MFA); finish with [`complete_mfa`](Self::complete_mfa).
     ///
     /// With [`IssueRequest::otp_secret`], an answer that OTP MFA is required is completed
@@ -84,13 +85,11 @@ impl IdentityClient {
         request.validate()?;
         let resp = self.post(Route::Issue, &request.to_json()).await?;
         match (self.decode(&resp, &request.secret_values()), request.otp()) {
-            (
-                Err(Error::MfaRequired {
-                    mfa_type: token_common::MfaType::Otp,
-                    ..
-                }),
-                Some(secret),
-            ) if request.auth_type() != crate::AuthType::Mfa => {
+            (Err(e), Some(secret))
+                if request.auth_type() != crate::AuthType::Mfa
+                    && crate::error::mfa_required(&e)
+                        .is_some_and(|m| m.mfa_type == crate::MfaType::Otp) =>
+            {
                 let clock = self.inner.transport.clock().clone();
                 let code = secret.code_for_sending(clock.as_ref()).await?;
                 let mfa = request.to_mfa(Some(code));

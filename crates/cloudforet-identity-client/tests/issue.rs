@@ -2,6 +2,7 @@
 
 mod support;
 
+use cloudforet_identity_client::error::{mfa_required, MfaRequired};
 use cloudforet_identity_client::{AuthType, Credentials, Error, IssueRequest, MfaType, RouteStyle};
 use serde_json::json;
 use support::{body, client, token};
@@ -165,12 +166,15 @@ async fn mfa_required_is_recognised_then_completed_with_identical_credentials() 
     let c = client(&server.uri(), RouteStyle::Console);
     let req = IssueRequest::new(Credentials::local("alice", "pw"), "domain-123").timeout(600);
 
-    match c.issue(&req).await.unwrap_err() {
-        Error::MfaRequired { mfa_type, user_id } => {
-            assert_eq!(mfa_type, MfaType::Email);
+    let e = c.issue(&req).await.unwrap_err();
+    match mfa_required(&e) {
+        Some(MfaRequired {
+            mfa_type, user_id, ..
+        }) => {
+            assert_eq!(*mfa_type, MfaType::Email);
             assert_eq!(user_id, "alice@example.com");
         }
-        other => panic!("expected MfaRequired, got {other:?}"),
+        None => panic!("expected MfaRequired, got {e:?}"),
     }
     c.complete_mfa(&req, "123456").await.unwrap();
     let received = server.received_requests().await.unwrap();
@@ -189,13 +193,7 @@ async fn otp_mfa_type_is_recognised() {
     let req = IssueRequest::new(Credentials::local("alice", "pw"), "domain-123");
     let e = c.issue(&req).await.unwrap_err();
     assert!(
-        matches!(
-            e,
-            Error::MfaRequired {
-                mfa_type: MfaType::Otp,
-                ..
-            }
-        ),
+        mfa_required(&e).is_some_and(|m| m.mfa_type == MfaType::Otp),
         "{e:?}"
     );
     assert!(e.to_string().contains("OTP"));

@@ -50,7 +50,7 @@ pub mod signing;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};
-pub use error::{Error, Idempotency, MfaType, Result, ServiceError};
+pub use error::{Error, Idempotency, Result, ServiceError};
 pub use secret::SecretString;
 pub use transport::{HttpRequest, HttpResponse, Transport};
 
