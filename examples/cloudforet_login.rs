@@ -68,13 +68,23 @@ struct Args {
     /// Route style: console (/identity/token/…) or v2 (/identity/v2/token/…).
     #[arg(long, value_enum, default_value = "console")]
     route: RouteArg,
-    /// Per-attempt HTTP timeout in seconds.
-    #[arg(long)]
-    timeout: Option<u64>,
+    /// Per-attempt HTTP timeout in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// Take settings from this environment of ~/.cfctl/setting.yaml (`current`: the one
     /// the file selects).
     #[arg(long, value_name = "NAME|current")]
     cfctl_environment: Option<String>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err("must be more than zero seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -137,8 +147,8 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
         "cloud-tokens-example-cloudforet_login/",
         env!("CARGO_PKG_VERSION")
     ));
-    if let Some(s) = args.timeout {
-        transport = transport.attempt_timeout(Duration::from_secs(s));
+    if let Some(t) = args.timeout {
+        transport = transport.attempt_timeout(t);
     }
     let transport = transport.build()?;
 

@@ -61,6 +61,21 @@ impl IdentityClient {
         IdentityClientBuilder::default()
     }
 
+    /// The console-api-v2 (or grpc-gateway) base URL requests go to, path prefix included,
+    /// as every cloud-tokens client gives its own (`KmsClient::endpoint` in NCP's).
+    ///
+    /// ```
+    /// use cloudforet_identity_client::IdentityClient;
+    /// let client = IdentityClient::builder()
+    ///     .endpoint("https://proxy.example.com/cloudforet")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.endpoint().as_str(), "https://proxy.example.com/cloudforet");
+    /// ```
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.endpoint
+    }
+
     /// The route style in use.
     pub fn route_style(&self) -> RouteStyle {
         self.inner.route

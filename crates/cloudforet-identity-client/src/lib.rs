@@ -113,10 +113,11 @@ pub use session::{AccessToken, LoginOptions, Relogin, Session};
 pub use source::AccessTokenSource;
 pub use totp::{TotpSecret, LATE_IN_STEP};
 
-pub use token_common::transport::{Backoff, BoxFuture};
-pub use token_common::{
-    Error, Idempotency, Result, SecretString, ServiceError, Transport,
-};
+// The set every cloud-tokens client re-exports from token-common, the same in all three,
+// so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
+pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
 /// The README's code, compiled as a doc test so it stays true.
 #[cfg(doctest)]

@@ -99,7 +99,8 @@ pub use validity::{
 pub use token_common::credentials::{
     CredentialsChain, NcpCredentials, NcpEnvironment, NcpProfile, ProvideCredentials,
 };
-pub use token_common::{
-    Error, Expiring, HttpRequest, HttpResponse, Idempotency, Result, SecretString, ServiceError,
-    TokenCache, Transport,
-};
+// The set every cloud-tokens client re-exports from token-common, the same in all three,
+// so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
+pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
