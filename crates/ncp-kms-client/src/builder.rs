@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use token_common::credentials::{
-    CredentialsChain, NcpCredentials, ProvideCredentials, StaticCredentials,
+    CredentialsCache, CredentialsChain, LoadCredentials, NcpCredentials, ProvideCredentials,
 };
-use token_common::signing::NcpSigner;
 use token_common::transport::{parse_endpoint, TransportOptions};
 
+use crate::account::AccountKeys;
 use crate::client::{Auth, Inner, KmsClient, TokenMode};
 use crate::token_source::{HookError, KmsTokenSource, RenewHook};
 use crate::{Error, Result, SecretString, TokenSet, TokenSetOptions, Transport};
@@ -84,7 +84,7 @@ impl FromStr for Site {
 /// Every setting is checked at [`build`](Self::build), which names the field at fault.
 #[must_use]
 pub struct KmsClientBuilder {
-    credentials: Option<Box<dyn ProvideCredentials<NcpCredentials>>>,
+    credentials: Option<Keys>,
     refresh_token: Option<(String, SecretString)>,
     token_options: TokenSetOptions,
     on_renew: Option<RenewHook>,
@@ -122,9 +122,22 @@ impl KmsClientBuilder {
         }
     }
 
-    /// Signs with these credentials.
+    /// Signs with these credentials (the default chain is not consulted).
     pub fn credentials(mut self, credentials: NcpCredentials) -> Self {
-        self.credentials = Some(Box::new(StaticCredentials::new(credentials)));
+        self.credentials = Some(Keys::Fixed(credentials));
+        self
+    }
+
+    /// Signs with temporary keys from `source` (an [`StsCredentialsProvider`](crate::StsCredentialsProvider),
+    /// a [`NcpServerRole`](crate::NcpServerRole), your own vault), kept fresh by a
+    /// [`CredentialsCache`] on the client's clock: reloaded ahead of expiry by one load
+    /// shared by every caller, and once more when the gateway refuses them (401
+    /// `errorCode` 200).
+    pub fn credentials_loader(
+        mut self,
+        source: impl LoadCredentials<NcpCredentials> + 'static,
+    ) -> Self {
+        self.credentials = Some(Keys::Loader(Box::new(source)));
         self
     }
 
@@ -136,7 +149,7 @@ impl KmsClientBuilder {
         mut self,
         provider: impl ProvideCredentials<NcpCredentials> + 'static,
     ) -> Self {
-        self.credentials = Some(Box::new(provider));
+        self.credentials = Some(Keys::Provider(Box::new(provider)));
         self
     }
 
@@ -274,10 +287,10 @@ impl KmsClientBuilder {
                         "applies to token mode (refresh_token); give it to KmsTokenSource::on_renew otherwise",
                     ));
                 }
-                let provider = self
+                let keys = self
                     .credentials
-                    .unwrap_or_else(|| Box::new(CredentialsChain::ncp_default()));
-                Auth::Account(NcpSigner::new(&provider.provide()?)?)
+                    .unwrap_or_else(|| Keys::Provider(Box::new(CredentialsChain::ncp_default())));
+                Auth::Account(keys.resolve(&transport)?)
             }
         };
         Ok(KmsClient {
@@ -287,6 +300,39 @@ impl KmsClientBuilder {
                 base,
             }),
         })
+    }
+}
+
+/// Where a builder's account keys come from.
+pub(crate) enum Keys {
+    /// Given in code.
+    Fixed(NcpCredentials),
+    /// A static provider, asked once at `build()`.
+    Provider(Box<dyn ProvideCredentials<NcpCredentials>>),
+    /// Temporary keys, reloaded ahead of expiry.
+    Loader(Box<dyn LoadCredentials<NcpCredentials>>),
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Keys::Fixed(c) => f.debug_tuple("Fixed").field(c).finish(),
+            Keys::Provider(p) => f.debug_tuple("Provider").field(&p.describe()).finish(),
+            Keys::Loader(l) => f.debug_tuple("Loader").field(&l.describe()).finish(),
+        }
+    }
+}
+
+impl Keys {
+    /// The client's keys; static ones are read (and checked) now.
+    pub(crate) fn resolve(self, transport: &Transport) -> Result<AccountKeys> {
+        match self {
+            Keys::Fixed(c) => AccountKeys::fixed(c),
+            Keys::Provider(p) => AccountKeys::fixed(p.provide()?),
+            Keys::Loader(l) => Ok(AccountKeys::refreshing(
+                CredentialsCache::new(l).with_clock(transport.clock().clone()),
+            )),
+        }
     }
 }
 

@@ -8,10 +8,11 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use token_common::encoding::path_segment;
-use token_common::signing::{NcpSigner, NoSigning, Signer};
+use token_common::signing::NoSigning;
 use token_common::{Expiring, Idempotency, TokenCache};
 use url::Url;
 
+use crate::account::AccountKeys;
 use crate::builder::KmsClientBuilder;
 use crate::model::{AccessTokenData, TokenSetData};
 use crate::token_source::KmsTokenSource;
@@ -48,8 +49,8 @@ pub(crate) struct Inner {
 
 /// How the client authenticates the calls that need it.
 pub(crate) enum Auth {
-    /// Account keys: every call may be signed.
-    Account(NcpSigner),
+    /// Account keys (fixed, or temporary ones kept fresh): every call may be signed.
+    Account(AccountKeys),
     /// A refresh token for one key: crypto calls carry an access token kept fresh by the
     /// cache; account calls are refused before sending.
     Token(TokenMode),
@@ -68,7 +69,7 @@ impl fmt::Debug for KmsClient {
         let mut d = f.debug_struct("KmsClient");
         d.field("endpoint", &self.inner.base.as_str());
         match &self.inner.auth {
-            Auth::Account(signer) => d.field("signer", signer),
+            Auth::Account(keys) => d.field("keys", keys),
             Auth::Token(t) => d.field("token_mode_key_tag", &t.key_tag),
             Auth::Bare => d.field("auth", &"none"),
         };
@@ -235,7 +236,7 @@ impl KmsClient {
             )?
             .json(&body)?;
         let req = with_token(req, refresh_token)?;
-        let data: AccessTokenData = self.send_data(req, &NoSigning).await?;
+        let data: AccessTokenData = self.send_data(req, Sign::Token).await?;
         Ok(AccessToken::from_token(data.access_token))
     }
 
@@ -260,7 +261,7 @@ impl KmsClient {
             .with_idempotency(Idempotency::NonIdempotent)
             .json(&options)?;
         let req = with_token(req, refresh_token)?;
-        let data: TokenSetData = self.send_data(req, &NoSigning).await?;
+        let data: TokenSetData = self.send_data(req, Sign::Token).await?;
         Ok(TokenSet::from_tokens(data.access_token, data.refresh_token))
     }
 
@@ -317,17 +318,23 @@ impl KmsClient {
     async fn send_checked_status(
         &self,
         req: HttpRequest,
-        signer: &dyn Signer,
+        signer: Sign<'_>,
     ) -> Result<HttpResponse> {
         let t = &self.inner.transport;
-        let resp = t.send(req, signer, Some(error::is_time_refusal)).await?;
+        let resp = match signer {
+            Sign::Account(keys) => keys.send(t, req).await?,
+            Sign::Token => {
+                t.send(req, &NoSigning, Some(error::is_time_refusal))
+                    .await?
+            }
+        };
         if !resp.is_success() {
             return Err(error::from_response(&resp, t.clock().now()));
         }
         Ok(resp)
     }
 
-    async fn send(&self, req: HttpRequest, signer: &dyn Signer) -> Result<HttpResponse> {
+    async fn send(&self, req: HttpRequest, signer: Sign<'_>) -> Result<HttpResponse> {
         let resp = self.send_checked_status(req, signer).await?;
         error::check_success(&resp)?;
         Ok(resp)
@@ -336,7 +343,7 @@ impl KmsClient {
     async fn send_data<T: DeserializeOwned>(
         &self,
         req: HttpRequest,
-        signer: &dyn Signer,
+        signer: Sign<'_>,
     ) -> Result<T> {
         self.send_data_status(req, signer)
             .await
@@ -346,7 +353,7 @@ impl KmsClient {
     async fn send_data_status<T: DeserializeOwned>(
         &self,
         req: HttpRequest,
-        signer: &dyn Signer,
+        signer: Sign<'_>,
     ) -> Result<(T, u16)> {
         let resp = self.send_checked_status(req, signer).await?;
         let status = resp.status;
@@ -373,9 +380,9 @@ impl KmsClient {
     }
 
     /// The account signer, or an error (before sending) for a client without account keys.
-    fn signer(&self, call: &str) -> Result<&NcpSigner> {
+    fn signer(&self, call: &str) -> Result<Sign<'_>> {
         match &self.inner.auth {
-            Auth::Account(signer) => Ok(signer),
+            Auth::Account(keys) => Ok(Sign::Account(keys)),
             Auth::Token(t) => Err(Error::credentials(
                 "token mode",
                 format!(
@@ -414,7 +421,7 @@ impl KmsClient {
             .request(Method::POST, key_tag, action, template)?
             .json(body)?;
         let t = match &self.inner.auth {
-            Auth::Account(signer) => return self.send_data_status(req, signer).await,
+            Auth::Account(keys) => return self.send_data_status(req, Sign::Account(keys)).await,
             Auth::Bare => {
                 return Err(Error::credentials(
                     "this client",
@@ -434,19 +441,28 @@ impl KmsClient {
         }
         let token = t.cache.get().await?;
         let first = self
-            .send_data_status(with_token(req.clone(), &token.value)?, &NoSigning)
+            .send_data_status(with_token(req.clone(), &token.value)?, Sign::Token)
             .await;
         match first {
             Err(e) if error::is_token_refused(&e) => {
                 tracing::debug!(error = %e, "access token refused; fetching a new one, once");
                 t.cache.invalidate(&token);
                 let token = t.cache.get().await?;
-                self.send_data_status(with_token(req, &token.value)?, &NoSigning)
+                self.send_data_status(with_token(req, &token.value)?, Sign::Token)
                     .await
             }
             other => other,
         }
     }
+}
+
+/// How a request is authenticated.
+#[derive(Clone, Copy)]
+pub(crate) enum Sign<'a> {
+    /// Signature v2 with the account keys.
+    Account(&'a AccountKeys),
+    /// A token header already on the request; nothing to sign.
+    Token,
 }
 
 fn with_token(req: HttpRequest, refresh_token: &SecretString) -> Result<HttpRequest> {

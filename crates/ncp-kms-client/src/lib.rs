@@ -72,12 +72,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod account;
 mod builder;
 mod client;
 mod crypto;
 mod error;
 mod lenient;
 mod model;
+pub mod sts;
 mod token_source;
 mod validity;
 
@@ -90,6 +92,10 @@ pub use crypto::{
 pub use model::{
     AccessToken, GeneratorStatus, KeyInfo, KeyPage, KeyType, TokenGenerator, TokenSet,
 };
+pub use sts::{
+    StsClient, StsClientBuilder, StsCredentials, StsCredentialsProvider, StsErrorKind, StsKeyInfo,
+    StsOptions,
+};
 pub use token_source::{HookError, KmsTokenSource, RenewHook, DEFAULT_REFRESH_TOKEN_MARGIN};
 pub use validity::{
     TokenSetOptions, TokenValidity, DEFAULT_ACCESS_TOKEN_HOURS, DEFAULT_REFRESH_TOKEN_HOURS,
@@ -97,7 +103,8 @@ pub use validity::{
 };
 
 pub use token_common::credentials::{
-    CredentialsChain, NcpCredentials, NcpEnvironment, NcpProfile, ProvideCredentials,
+    CredentialsCache, CredentialsChain, LoadCredentials, NcpCredentials, NcpEnvironment,
+    NcpProfile, NcpServerRole, ProvideCredentials,
 };
 // The set every cloud-tokens client re-exports from token-common, the same in all three,
 // so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.

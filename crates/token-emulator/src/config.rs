@@ -13,6 +13,11 @@
 //! key_type = "AES256"             # AES256 (default; encrypt, decrypt, re-encrypt, custom
 //!                                 # key) | ECDSA (P-256: sign, verify)
 //!
+//! [ncp.server_role]               # the role attached to the emulated NCP server
+//! role_id = "..."                 # what GET /latest/meta-data/iam/security-credentials/ lists
+//! lifetime_seconds = 3600         # each key handed out lives this long
+//! require_metadata_v2 = false     # true: metadata GETs without X-NCP-METADATA-TOKEN are 401
+//!
 //! [[huawei.accounts]]
 //! ak = "..."
 //! sk = "..."
@@ -74,6 +79,28 @@ pub struct NcpConfig {
     /// KMS keys (every account may use every key).
     #[serde(default)]
     pub keys: Vec<NcpKey>,
+    /// The server role instance metadata hands keys out for (none: the metadata routes
+    /// answer 404, as on a server without a role).
+    #[serde(default)]
+    pub server_role: Option<NcpServerRole>,
+}
+
+/// The `[ncp.server_role]` table: the role of the emulated NCP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcpServerRole {
+    /// The role id the metadata lists.
+    pub role_id: String,
+    /// How long each key handed out lives, in seconds (default 3600).
+    #[serde(default = "default_role_lifetime")]
+    pub lifetime_seconds: u64,
+    /// Whether metadata GETs need a v2 session token (`X-NCP-METADATA-TOKEN`).
+    #[serde(default)]
+    pub require_metadata_v2: bool,
+}
+
+fn default_role_lifetime() -> u64 {
+    3600
 }
 
 /// One NCP API key pair.
@@ -334,6 +361,17 @@ impl Config {
             for k in &self.ncp.keys {
                 check("ncp.keys", "key_tag", &k.key_tag)?;
             }
+            if let Some(role) = &self.ncp.server_role {
+                check("ncp.server_role", "role_id", &role.role_id)?;
+                if role.role_id.contains(['/', '\n', '\r']) {
+                    return Err(
+                        "ncp.server_role: `role_id` must not contain `/` or a line break".into(),
+                    );
+                }
+                if role.lifetime_seconds == 0 {
+                    return Err("ncp.server_role: `lifetime_seconds` must be more than 0".into());
+                }
+            }
             for a in &self.huawei.accounts {
                 check("huawei.accounts", "ak", &a.ak)?;
             }
@@ -413,6 +451,11 @@ impl Config {
                         key_type: NcpKeyType::Ecdsa,
                     },
                 ],
+                server_role: Some(NcpServerRole {
+                    role_id: demo::NCP_SERVER_ROLE_ID.to_owned(),
+                    lifetime_seconds: default_role_lifetime(),
+                    require_metadata_v2: false,
+                }),
             },
             huawei: HuaweiConfig {
                 accounts: vec![

@@ -12,6 +12,9 @@ pub const NCP_KEY_TAG: &str = "demo-key-tag";
 pub const NCP_ECDSA_KEY_TAG: &str = "demo-ecdsa-key-tag";
 /// A KMS key tag whose token generator is disabled.
 pub const NCP_DISABLED_KEY_TAG: &str = "demo-disabled-key-tag";
+/// The role of the emulated NCP server: instance metadata (`/latest/meta-data/iam/…`) hands
+/// out temporary keys for it, valid an hour each, with or without a metadata v2 token.
+pub const NCP_SERVER_ROLE_ID: &str = "demo-server-role";
 
 /// Huawei access key (AK) of the demo account (permanent credentials).
 pub const HUAWEI_AK: &str = "HWDEMOAK0000000000001";

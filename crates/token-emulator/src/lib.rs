@@ -47,6 +47,9 @@ mod huawei;
 mod jwt;
 mod ncp;
 mod ncp_crypto;
+mod ncp_metadata;
+mod ncp_sts;
+mod ncp_temporary;
 mod server;
 pub mod verify;
 

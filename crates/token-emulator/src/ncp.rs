@@ -15,9 +15,10 @@ use serde_json::{json, Map, Value};
 use token_common::clock::{unix_millis, unix_seconds};
 use token_common::SecretString;
 
-use crate::config::NcpConfig;
+use crate::config::{NcpConfig, NcpServerRole};
 use crate::jwt::{self, random_hex, JwtKey};
 use crate::ncp_crypto::{self, KeyRing};
+use crate::ncp_temporary::TemporaryKeys;
 use crate::server::{json, AppState, Incoming, Reply};
 use crate::verify::{self, Refusal};
 
@@ -40,8 +41,16 @@ const CRYPTO_ACTIONS: &[&str] = &[
 #[derive(Debug)]
 pub(crate) struct NcpState {
     accounts: HashMap<String, SecretString>,
+    /// When the accounts' keys were "created" (the emulator's start), for STS's answer.
+    pub(crate) accounts_created: SystemTime,
     keys: Mutex<Vec<Key>>,
     jwt_key: JwtKey,
+    /// Keys handed out by the metadata and STS routes.
+    pub(crate) temporary: TemporaryKeys,
+    /// The emulated server's role, if it has one.
+    pub(crate) server_role: Option<NcpServerRole>,
+    /// Metadata v2 session tokens and their expiry.
+    pub(crate) metadata_tokens: Mutex<HashMap<String, SystemTime>>,
 }
 
 #[derive(Debug)]
@@ -104,8 +113,27 @@ impl NcpState {
                 .iter()
                 .map(|a| (a.access_key.clone(), a.secret_key.clone()))
                 .collect(),
+            accounts_created: now,
             keys: Mutex::new(keys),
             jwt_key: JwtKey::random(),
+            temporary: TemporaryKeys::default(),
+            server_role: config.server_role.clone(),
+            metadata_tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The secret of an account key or of a temporary key still valid at `now`.
+    pub(crate) fn secret_for(
+        &self,
+        access_key: &str,
+        now: SystemTime,
+    ) -> Result<SecretString, Refusal> {
+        if let Some(secret) = self.accounts.get(access_key) {
+            return Ok(secret.clone());
+        }
+        match self.temporary.lookup(access_key, now) {
+            Some(found) => found.map(|k| k.secret_key),
+            None => Err(Refusal::UnknownAccessKey),
         }
     }
 
@@ -143,11 +171,11 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
     let m = &inc.method;
     match segs.as_slice() {
         ["keys"] if m == Method::GET => {
-            authenticate(state, inc)?;
+            authenticate(state, inc).map(drop)?;
             list_keys(state, inc)
         }
         ["keys", tag, "token-set"] if m == Method::POST => {
-            authenticate(state, inc)?;
+            authenticate(state, inc).map(drop)?;
             create_token_set(state, inc, tag)
         }
         ["keys", tag, "token-set"] if m == Method::PUT => renew_token_set(state, inc, tag),
@@ -155,7 +183,7 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
         ["keys", tag, "token-generator"]
             if [Method::POST, Method::GET, Method::PUT, Method::DELETE].contains(m) =>
         {
-            authenticate(state, inc)?;
+            authenticate(state, inc).map(drop)?;
             token_generator(state, m, tag)
         }
         ["keys", tag, action] if m == Method::POST && CRYPTO_ACTIONS.contains(action) => {
@@ -163,7 +191,7 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
             if inc.header(TOKEN_HEADER).is_some() {
                 verify_token(state, inc, tag, "ACCESS")?;
             } else {
-                authenticate(state, inc)?;
+                authenticate(state, inc).map(drop)?;
             }
             crypto(state, inc, tag, action)
         }
@@ -172,27 +200,20 @@ fn respond(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
 }
 
 /// Checks signature v2 with the emulator's own verifier ([`crate::verify::ncp`]): headers
-/// present, timestamp within 5 minutes, access key known, signature equal to the one
-/// recomputed over the wire path and query.
-fn authenticate(state: &AppState, inc: &Incoming) -> Result<(), Reply> {
-    let lookup = |ak: &str| {
-        state
-            .ncp
-            .accounts
-            .get(ak)
-            .cloned()
-            .ok_or(Refusal::UnknownAccessKey)
-    };
-    verify::ncp::verify(&inc.parts(), state.clock.now(), lookup)
-        .map(drop)
-        .map_err(|refusal| {
-            gateway_error(
-                StatusCode::UNAUTHORIZED,
-                "200",
-                "Authentication Failed",
-                &refusal.to_string(),
-            )
-        })
+/// present, timestamp within 5 minutes, access key known (an account's, or a temporary key
+/// not yet expired), signature equal to the one recomputed over the wire path and query.
+/// Returns the access key.
+pub(crate) fn authenticate(state: &AppState, inc: &Incoming) -> Result<String, Reply> {
+    let now = state.clock.now();
+    let lookup = |ak: &str| state.ncp.secret_for(ak, now);
+    verify::ncp::verify(&inc.parts(), now, lookup).map_err(|refusal| {
+        gateway_error(
+            StatusCode::UNAUTHORIZED,
+            "200",
+            "Authentication Failed",
+            &refusal.to_string(),
+        )
+    })
 }
 
 fn list_keys(state: &AppState, inc: &Incoming) -> Result<Reply, Reply> {
@@ -432,7 +453,7 @@ fn kms_error(status: StatusCode, code: &str, msg: &str) -> Reply {
 }
 
 /// The API Gateway's error body.
-fn gateway_error(status: StatusCode, code: &str, message: &str, details: &str) -> Reply {
+pub(crate) fn gateway_error(status: StatusCode, code: &str, message: &str, details: &str) -> Reply {
     json(
         status,
         json!({ "error": { "errorCode": code, "message": message, "details": details } }),

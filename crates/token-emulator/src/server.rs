@@ -26,7 +26,7 @@ use crate::connection::{ConnectionControl, FaultListener};
 use crate::error::Error;
 use crate::faults::{Fault, FaultKind, FaultQueue, RetryAfter, ServicePrefix};
 use crate::jwt::random_hex;
-use crate::{cloudforet, huawei, ncp};
+use crate::{cloudforet, huawei, ncp, ncp_metadata, ncp_sts};
 
 /// Request bodies larger than this are refused with 413.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -284,16 +284,25 @@ impl Incoming {
     }
 }
 
-/// A service's answer: a status and a JSON body (or none). Small, so handlers can return
-/// `Result<Reply, Reply>` and use `?` on refusals.
+/// A service's answer: a status and a JSON body (or none, or plain text for instance
+/// metadata). Small, so handlers can return `Result<Reply, Reply>` and use `?` on refusals.
 #[derive(Debug)]
 pub(crate) struct Reply {
     status: StatusCode,
     body: Option<Box<Value>>,
+    text: Option<Box<str>>,
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
+        if let Some(text) = self.text {
+            return (
+                self.status,
+                [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+                String::from(text),
+            )
+                .into_response();
+        }
         match self.body {
             Some(body) => (
                 self.status,
@@ -314,6 +323,16 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Reply {
     Reply {
         status,
         body: Some(Box::new(body)),
+        text: None,
+    }
+}
+
+/// A plain-text answer (instance metadata answers in text).
+pub(crate) fn text(status: StatusCode, body: impl Into<Box<str>>) -> Reply {
+    Reply {
+        status,
+        body: None,
+        text: Some(body.into()),
     }
 }
 
@@ -389,6 +408,10 @@ fn route(state: &AppState, incoming: &Incoming) -> Reply {
     tracing::debug!(method = %incoming.method, path, "request");
     if ServicePrefix::Ncp.matches(path) {
         ncp::handle(state, incoming)
+    } else if ncp_metadata::serves(path) {
+        ncp_metadata::handle(state, incoming)
+    } else if ncp_sts::serves(path) {
+        ncp_sts::handle(state, incoming)
     } else if ServicePrefix::Huawei.matches(path) {
         huawei::handle(state, incoming)
     } else {
@@ -425,5 +448,9 @@ fn status_fault(
 
 /// An answer without a body (used for 204).
 pub(crate) fn empty(status: StatusCode) -> Reply {
-    Reply { status, body: None }
+    Reply {
+        status,
+        body: None,
+        text: None,
+    }
 }

@@ -18,6 +18,7 @@ mod huawei;
 mod ini;
 pub mod metadata;
 mod ncp;
+mod ncp_server_role;
 mod refresh;
 
 use std::fmt::Debug;
@@ -32,6 +33,10 @@ pub use huawei::{
 pub use ini::{Ini, IniSection};
 pub use metadata::MetadataClient;
 pub use ncp::{NcpCredentials, NcpEnvironment, NcpProfile};
+pub use ncp_server_role::{
+    NcpServerRole, NCP_METADATA_ENDPOINT, NCP_METADATA_ENDPOINT_VARS,
+    NCP_METADATA_TOKEN_TTL_SECONDS,
+};
 pub use refresh::{
     CredentialsCache, LoadCredentials, PreparedSigner, ProvidedCredentials, SignerCache,
     CREDENTIALS_FLOOR, CREDENTIALS_MARGIN, CREDENTIALS_MARGIN_JITTER,
