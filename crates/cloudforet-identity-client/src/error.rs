@@ -325,7 +325,11 @@ mod tests {
             e.to_string(),
             "multi-factor authentication required: enter the EMAIL code for a@example.com"
         );
-        assert_eq!(e.status(), None, "MFA is a step of the login, not a failure");
+        assert_eq!(
+            e.status(),
+            None,
+            "MFA is a step of the login, not a failure"
+        );
     }
 
     #[test]

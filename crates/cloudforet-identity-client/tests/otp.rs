@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use cloudforet_identity_client::error::{is_invalid_verify_code, mfa_required};
 use cloudforet_identity_client::{
-    Credentials, Error, IdentityClient, IssueRequest, MfaType, TotpSecret, Transport,
+    Credentials, IdentityClient, IssueRequest, MfaType, TotpSecret, Transport,
 };
 use serde_json::json;
 use support::{body, token};

@@ -324,7 +324,6 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

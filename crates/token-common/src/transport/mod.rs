@@ -34,13 +34,13 @@ use crate::request::Signer;
 
 pub use crate::error::Idempotency;
 
-pub use backoff::Backoff;
 /// These live in [`request`](crate::request), which `signing` depends on too; the paths
 /// here stay for every existing user.
 pub use crate::request::{
     is_sensitive_header, parse_retry_after, BoxFuture, HttpClient, HttpRequest, HttpResponse,
     SENSITIVE_HEADERS,
 };
+pub use backoff::Backoff;
 pub use options::{parse_endpoint, TransportOptions};
 pub use reqwest_client::ReqwestClient;
 
