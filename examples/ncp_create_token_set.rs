@@ -112,10 +112,10 @@ async fn run(args: Args) -> Result<serde_json::Value, Error> {
         builder = builder.timeout(t);
     }
     let client = builder.build()?;
-    let options = TokenSetOptions {
-        access_token_hours: args.access_token_hours,
-        refresh_token_hours: args.refresh_token_hours,
-    };
+    // Both hours are optional (left out, the service's defaults apply).
+    let mut options = TokenSetOptions::new();
+    options.access_token_hours = args.access_token_hours;
+    options.refresh_token_hours = args.refresh_token_hours;
     let set = client.create_token_set(&args.key_tag, options).await?;
     Ok(serde_json::json!({
         "accessToken": set.access_token.expose_secret(),

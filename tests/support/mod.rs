@@ -1,19 +1,25 @@
 //! Shared helpers of the end-to-end tests: starting the emulator, building each client
 //! against it, and the clocks the tests inject.
 //!
-//! Each test file uses only some of these, hence the `dead_code` allowance.
+//! Each test file uses only some of these, hence the `dead_code` allowance; each client's
+//! helpers exist only with its feature, so a test of one client builds with that one alone.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+#[cfg(feature = "cloudforet")]
 use cloudforet_identity_client::{IdentityClient, RouteStyle};
+#[cfg(feature = "huawei")]
 use huawei_identity_client::{HuaweiCredentials, IdentityStoreClient};
+#[cfg(feature = "ncp")]
 use ncp_kms_client::{KmsClient, NcpCredentials};
 use token_common::clock::{Clock, ManualClock, SystemClock};
 use token_common::transport::{Backoff, TransportBuilder};
 use token_common::Transport;
-use token_emulator::{demo, Emulator, EmulatorHandle};
+#[cfg(any(feature = "ncp", feature = "huawei"))]
+use token_emulator::demo;
+use token_emulator::{Emulator, EmulatorHandle};
 
 /// A fixed instant for tests on manual time: 2025-06-01T00:00:00Z.
 pub const START_UNIX_SECONDS: u64 = 1_748_736_000;
@@ -97,18 +103,17 @@ pub fn transport_with_clock(clock: Arc<dyn Clock>) -> TransportBuilder {
 
 /// Full-jitter backoff capped at 20 ms.
 pub fn quick_backoff() -> Backoff {
-    Backoff {
-        base: Duration::from_millis(5),
-        max: Duration::from_millis(20),
-    }
+    Backoff::new(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// Demo NCP credentials.
+#[cfg(feature = "ncp")]
 pub fn ncp_credentials() -> NcpCredentials {
     NcpCredentials::new(demo::NCP_ACCESS_KEY, demo::NCP_SECRET_KEY)
 }
 
 /// The NCP client with demo credentials and default transport settings.
+#[cfg(feature = "ncp")]
 pub fn ncp_client(emulator: &EmulatorHandle) -> KmsClient {
     KmsClient::builder()
         .credentials(ncp_credentials())
@@ -118,6 +123,7 @@ pub fn ncp_client(emulator: &EmulatorHandle) -> KmsClient {
 }
 
 /// The NCP client with demo credentials sending through `transport`.
+#[cfg(feature = "ncp")]
 pub fn ncp_client_with(emulator: &EmulatorHandle, transport: Transport) -> KmsClient {
     KmsClient::builder()
         .credentials(ncp_credentials())
@@ -128,12 +134,14 @@ pub fn ncp_client_with(emulator: &EmulatorHandle, transport: Transport) -> KmsCl
 }
 
 /// Demo permanent Huawei credentials.
+#[cfg(feature = "huawei")]
 pub fn huawei_permanent() -> HuaweiCredentials {
     HuaweiCredentials::new(demo::HUAWEI_AK, demo::HUAWEI_SK)
         .with_project_id(demo::HUAWEI_PROJECT_ID)
 }
 
 /// Demo temporary (STS) Huawei credentials, security token included.
+#[cfg(feature = "huawei")]
 pub fn huawei_temporary() -> HuaweiCredentials {
     HuaweiCredentials::new(demo::HUAWEI_STS_AK, demo::HUAWEI_STS_SK)
         .with_security_token(demo::HUAWEI_STS_SECURITY_TOKEN)
@@ -141,6 +149,7 @@ pub fn huawei_temporary() -> HuaweiCredentials {
 }
 
 /// The Huawei client with `credentials` and default transport settings.
+#[cfg(feature = "huawei")]
 pub fn huawei_client(
     emulator: &EmulatorHandle,
     credentials: HuaweiCredentials,
@@ -153,6 +162,7 @@ pub fn huawei_client(
 }
 
 /// The Huawei client with `credentials` sending through `transport`.
+#[cfg(feature = "huawei")]
 pub fn huawei_client_with(
     emulator: &EmulatorHandle,
     credentials: HuaweiCredentials,
@@ -167,6 +177,7 @@ pub fn huawei_client_with(
 }
 
 /// The Cloudforet client for a route style, default transport settings.
+#[cfg(feature = "cloudforet")]
 pub fn cloudforet_client(emulator: &EmulatorHandle, route: RouteStyle) -> IdentityClient {
     IdentityClient::builder()
         .endpoint(emulator.base_url())
@@ -176,6 +187,7 @@ pub fn cloudforet_client(emulator: &EmulatorHandle, route: RouteStyle) -> Identi
 }
 
 /// The Cloudforet client (console routes) sending through `transport`.
+#[cfg(feature = "cloudforet")]
 pub fn cloudforet_client_with(emulator: &EmulatorHandle, transport: Transport) -> IdentityClient {
     IdentityClient::builder()
         .endpoint(emulator.base_url())

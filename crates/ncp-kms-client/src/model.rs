@@ -17,6 +17,7 @@ use crate::SecretString;
 /// are `None` for an unlimited (`"UL"`) token, which carries no `exp`, and for a token
 /// whose claims cannot be read.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TokenSet {
     /// The access token, sent as `x-ncp-ocapi-token` on crypto calls.
     pub access_token: SecretString,
@@ -43,6 +44,7 @@ impl TokenSet {
 
 /// An access token got with a refresh token.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AccessToken {
     /// The access token.
     pub token: SecretString,

@@ -147,6 +147,7 @@ impl<'de> Deserialize<'de> for TokenValidity {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TokenSetOptions {
     /// The access token's validity (`accessTokenHours`); `None` for the default, 72 hours.
     #[serde(skip_serializing_if = "Option::is_none")]

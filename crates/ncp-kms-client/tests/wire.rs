@@ -76,10 +76,7 @@ async fn create_token_set_bodies_carry_only_the_hours_given() {
             json!({"accessTokenHours": "UL", "refreshTokenHours": 2160}),
         ),
         (
-            TokenSetOptions {
-                access_token_hours: None,
-                refresh_token_hours: Some(TokenValidity::Unlimited),
-            },
+            TokenSetOptions::new().with_refresh_token_hours(TokenValidity::Unlimited),
             json!({"refreshTokenHours": "UL"}),
         ),
     ];

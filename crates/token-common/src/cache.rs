@@ -43,6 +43,7 @@ pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A value with the time it stops being valid (`None`: it does not expire).
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Expiring<T> {
     /// The value.
     pub value: T,

@@ -227,7 +227,11 @@ async fn a_source_may_name_itself_in_the_load_timeout_error() {
         }
     }
     let c = TokenCache::new(Named).with_load_timeout(Duration::from_secs(3));
-    let e = c.get().await.unwrap_err();
+    // Bounded: without the load timeout the source would hang the test forever.
+    let e = tokio::time::timeout(Duration::from_secs(600), c.get())
+        .await
+        .expect("the cache waited on the hung source past its load timeout")
+        .unwrap_err();
     assert!(e.to_string().contains("instance metadata"), "{e}");
 }
 

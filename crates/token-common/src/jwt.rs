@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// The claims of a JWT.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Claims {
     /// `exp`, seconds since the Unix epoch.
     pub exp: Option<i64>,
@@ -68,6 +69,7 @@ pub fn read_claims(token: &str) -> Result<Claims> {
 /// A JWT's `exp` and `iat` only: what a client needs to schedule a refresh, read without
 /// building a map of every claim (several times cheaper than [`read_claims`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Times {
     /// `exp`, seconds since the Unix epoch.
     pub exp: Option<i64>,

@@ -92,10 +92,10 @@ fn transport_over(http: Arc<Scripted>) -> Transport {
     Transport::builder()
         .http_client(http)
         .clock(Arc::new(TokioClock::new()))
-        .backoff(Backoff {
-            base: std::time::Duration::from_millis(100),
-            max: std::time::Duration::from_secs(1),
-        })
+        .backoff(Backoff::new(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(1),
+        ))
         .build()
         .unwrap()
 }

@@ -12,10 +12,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fast() -> Transport {
     Transport::builder()
-        .backoff(Backoff {
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
         .attempt_timeout(Duration::from_secs(5))
         .build()
         .unwrap()
@@ -94,10 +94,10 @@ async fn retry_after_on_the_wire_is_read_and_capped() {
     // the 1-5 ms backoff) and get the 200; a read one ends the retries.
     let server = server_429_then_200().await;
     let capped = Transport::builder()
-        .backoff(Backoff {
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
         .max_retry_after(Duration::from_millis(500))
         .build()
         .unwrap();

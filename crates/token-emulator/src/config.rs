@@ -57,6 +57,7 @@ use crate::error::Error;
 /// accounts of [`crate::demo`].
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Config {
     /// NCP KMS accounts and keys.
     #[serde(default)]
@@ -72,6 +73,7 @@ pub struct Config {
 /// The `[ncp]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NcpConfig {
     /// Accounts whose signatures are accepted.
     #[serde(default)]
@@ -106,6 +108,7 @@ fn default_role_lifetime() -> u64 {
 /// One NCP API key pair.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NcpAccount {
     /// The access key id.
     pub access_key: String,
@@ -116,6 +119,7 @@ pub struct NcpAccount {
 /// One KMS key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NcpKey {
     /// The key tag used in paths.
     pub key_tag: String,
@@ -157,6 +161,7 @@ fn default_true() -> bool {
 /// The `[huawei]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct HuaweiConfig {
     /// Accounts whose signatures are accepted.
     #[serde(default)]
@@ -169,6 +174,7 @@ pub struct HuaweiConfig {
 /// One Huawei AK/SK credential, permanent or temporary.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct HuaweiAccount {
     /// The access key (AK).
     pub ak: String,
@@ -184,6 +190,7 @@ pub struct HuaweiAccount {
 /// One identity store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct IdentityStore {
     /// The store id, e.g. `d-1234567890`.
     pub id: String,
@@ -195,6 +202,7 @@ pub struct IdentityStore {
 /// The `[cloudforet]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CloudforetConfig {
     /// Domains with their workspaces and users.
     #[serde(default)]
@@ -204,6 +212,7 @@ pub struct CloudforetConfig {
 /// One Cloudforet domain.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CloudforetDomain {
     /// The domain id, e.g. `domain-123`.
     pub domain_id: String,
@@ -220,6 +229,7 @@ pub struct CloudforetDomain {
 /// One local Cloudforet user.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CloudforetUser {
     /// The user id (often an e-mail address).
     pub user_id: String,
@@ -266,6 +276,7 @@ impl RoleType {
 /// emulator's clock) completes the login.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MfaConfig {
     /// `EMAIL` or `OTP`.
     #[serde(rename = "type")]

@@ -36,10 +36,10 @@ pub fn issued_token(typ: &str, iat: i64, exp: i64, marker: &str) -> String {
 /// A client for the mock server at `uri` with a fast backoff.
 pub fn client(uri: &str, route: RouteStyle) -> IdentityClient {
     let transport = Transport::builder()
-        .backoff(Backoff {
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
         .build()
         .unwrap();
     IdentityClient::builder()

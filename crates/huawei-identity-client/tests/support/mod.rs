@@ -35,10 +35,10 @@ pub fn credentials(with_security_token: bool) -> HuaweiCredentials {
 /// A transport that retries fast.
 pub fn fast_transport() -> Transport {
     Transport::builder()
-        .backoff(Backoff {
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
         .build()
         .unwrap()
 }

@@ -21,10 +21,10 @@ pub const SK: &str = "ncp_iam_BPKMKR_test_SECRET_do_not_print";
 /// A transport with a 1–5 ms backoff, so retry tests are quick.
 pub fn fast_transport() -> Transport {
     Transport::builder()
-        .backoff(Backoff {
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
+        .backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
         .attempt_timeout(Duration::from_secs(10))
         .build()
         .unwrap()

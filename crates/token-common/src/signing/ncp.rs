@@ -52,6 +52,7 @@ pub fn request_uri(url: &url::Url) -> String {
 
 /// The three signature headers for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignatureHeaders {
     /// `x-ncp-apigw-timestamp`.
     pub timestamp: String,

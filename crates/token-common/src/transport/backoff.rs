@@ -6,6 +6,7 @@ use std::time::Duration;
 /// Full jitter spreads the retries of many clients that failed together, so a throttled
 /// service is not hit again in lockstep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// The ceiling of the first wait.
     pub base: Duration,
@@ -23,6 +24,18 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// Waits drawn below `base × 2^(n-1)`, never above `max`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use token_common::transport::Backoff;
+    /// let b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+    /// assert_eq!(b.ceiling(3), Duration::from_millis(400));
+    /// ```
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self { base, max }
+    }
+
     /// The ceiling of the wait before retry `n` (1-based).
     pub fn ceiling(&self, n: u32) -> Duration {
         let factor = 1u32.checked_shl(n.saturating_sub(1)).unwrap_or(u32::MAX);

@@ -50,6 +50,7 @@ pub type TimeRefusal = fn(&HttpResponse) -> bool;
 
 /// Transport settings; see [`TransportBuilder`] for the defaults.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TransportConfig {
     /// Time allowed to open a connection.
     pub connect_timeout: Duration,

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 /// own timeout and attempts, so combining it with either is refused rather than one of the
 /// two being silently ignored.
 #[derive(Default, Clone)]
+#[non_exhaustive]
 pub struct TransportOptions {
     /// Per-attempt timeout.
     pub timeout: Option<Duration>,

@@ -55,6 +55,14 @@ impl HttpClient for ReqwestClient {
         max_body_bytes: usize,
     ) -> BoxFuture<'_, Result<HttpResponse>> {
         Box::pin(async move {
+            #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+            if request.url.scheme() == "https" {
+                return Err(Error::invalid_input(
+                    "endpoint",
+                    "is https:// but this build has no TLS backend: enable the `rustls` \
+                     (default) or `native-tls` feature",
+                ));
+            }
             let mut builder = self
                 .client
                 .request(request.method, request.url)

@@ -116,6 +116,7 @@ pub fn signs_payload(content_type: Option<&str>) -> bool {
 
 /// A canonical request and the signed-headers list it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CanonicalRequest {
     /// `METHOD\nURI\nQUERY\nHEADERS\nSIGNED\nPAYLOAD_HASH`.
     pub text: String,
