@@ -9,7 +9,9 @@
 //! Credentials: the access key from `NCLOUD_ACCESS_KEY_ID`, else `NCLOUD_ACCESS_KEY`; the
 //! secret key from `NCLOUD_SECRET_ACCESS_KEY`, else `NCLOUD_SECRET_KEY`; else the profile
 //! file `~/.ncloud/configure` (`--profile` picks the `[section]`, default `DEFAULT` or
-//! `NCLOUD_PROFILE`). `--endpoint` is the KMS base URL including `/kms/v1`; plain
+//! `NCLOUD_PROFILE`); else, on an NCP server with a role attached, the role's temporary
+//! keys from instance metadata (`NCLOUD_METADATA_ENDPOINT` or
+//! `NCLOUD_METADATA_API_ENDPOINT` overrides `http://169.254.169.254`). `--endpoint` is the KMS base URL including `/kms/v1`; plain
 //! `http://` is allowed to loopback only (the emulator).
 //!
 //! On success prints one JSON object on stdout:
@@ -24,10 +26,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use cloud_tokens::common::clock::unix_seconds;
-use cloud_tokens::ncp::{
-    CredentialsChain, Error, KmsClient, NcpEnvironment, NcpProfile, Site, TokenSetOptions,
-    TokenValidity,
-};
+use cloud_tokens::ncp::{Error, KmsClient, Site, TokenSetOptions, TokenValidity};
+
+#[path = "shared/ncp.rs"]
+mod ncp;
 
 /// Creates a token set for an NCP KMS key.
 #[derive(Debug, Parser)]
@@ -43,7 +45,7 @@ struct Args {
     #[arg(long, value_name = "N|UL", value_parser = parse_hours)]
     refresh_token_hours: Option<TokenValidity>,
     /// The NCP site: public, kr, jp or gov.
-    #[arg(long, default_value = "public", value_parser = parse_site)]
+    #[arg(long, default_value = "public", value_parser = ncp::parse_site)]
     site: Site,
     /// Another KMS base URL including /kms/v1 (an emulator, a proxy, the financial site).
     #[arg(long)]
@@ -52,7 +54,7 @@ struct Args {
     #[arg(long)]
     profile: Option<String>,
     /// Time allowed for each attempt, in seconds.
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    #[arg(long, value_name = "S", value_parser = ncp::parse_seconds)]
     timeout: Option<Duration>,
 }
 
@@ -61,50 +63,14 @@ fn parse_hours(s: &str) -> Result<TokenValidity, String> {
         .map_err(|_| "must be a whole number of hours from 1 to 17520, or UL".to_owned())
 }
 
-fn parse_site(s: &str) -> Result<Site, String> {
-    s.parse()
-        .map_err(|_| "must be one of public, kr, jp, gov".to_owned())
-}
-
-fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err("must be more than zero seconds".to_owned());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                Error::InvalidInput { .. } | Error::Credentials { .. } => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
-    }
+    ncp::finish(run(Args::parse()).await)
 }
 
 async fn run(args: Args) -> Result<serde_json::Value, Error> {
-    let mut profile = NcpProfile::new();
-    if let Some(name) = &args.profile {
-        profile = profile.profile(name);
-    }
-    let credentials = CredentialsChain::new()
-        .with(NcpEnvironment::new())
-        .with(profile);
-    let mut builder = KmsClient::builder()
-        .credentials_provider(credentials)
-        .site(args.site);
+    let mut builder =
+        ncp::with_account_keys(KmsClient::builder(), args.profile.as_deref()).site(args.site);
     if let Some(url) = &args.endpoint {
         builder = builder.endpoint(url);
     }

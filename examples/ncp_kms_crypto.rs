@@ -18,7 +18,9 @@
 //! mode**: an access token is refreshed with the refresh token and sent as
 //! `x-ncp-ocapi-token`, and account keys are never read. Otherwise the calls are signed
 //! with account keys from the environment (`NCLOUD_ACCESS_KEY_ID` / `NCLOUD_ACCESS_KEY`,
-//! `NCLOUD_SECRET_ACCESS_KEY` / `NCLOUD_SECRET_KEY`), then `~/.ncloud/configure`.
+//! `NCLOUD_SECRET_ACCESS_KEY` / `NCLOUD_SECRET_KEY`), then `~/.ncloud/configure`, then the
+//! server role from instance metadata (`NCLOUD_METADATA_ENDPOINT` /
+//! `NCLOUD_METADATA_API_ENDPOINT`).
 //!
 //! Exit codes: 0 on success (a `verify` that answers false included), 1 for a service or
 //! transport error, 2 for bad arguments, invalid input or missing credentials. Errors are
@@ -32,10 +34,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use cloud_tokens::ncp::{
-    Ciphertext, CredentialsChain, CustomKeyOptions, Error, KeyBits, KmsClient, NcpEnvironment,
-    NcpProfile, SecretBytes, SecretString, Signature, Site,
+    Ciphertext, CustomKeyOptions, Error, KeyBits, KmsClient, SecretBytes, SecretString, Signature,
+    Site,
 };
 use serde_json::{json, Value};
+
+#[path = "shared/ncp.rs"]
+mod ncp;
 
 /// The environment variable holding a refresh token (token mode).
 const REFRESH_TOKEN_VAR: &str = "NCLOUD_KMS_REFRESH_TOKEN";
@@ -50,7 +55,7 @@ struct Args {
     #[arg(long, global = true)]
     key_tag: Option<String>,
     /// The NCP site: public, kr, jp or gov.
-    #[arg(long, global = true, default_value = "public", value_parser = parse_site)]
+    #[arg(long, global = true, default_value = "public", value_parser = ncp::parse_site)]
     site: Site,
     /// Another KMS base URL including /kms/v1 (an emulator, a proxy, the financial site).
     #[arg(long, global = true)]
@@ -59,7 +64,7 @@ struct Args {
     #[arg(long, global = true)]
     profile: Option<String>,
     /// Time allowed for each attempt, in seconds.
-    #[arg(long, global = true, value_name = "S", value_parser = parse_seconds)]
+    #[arg(long, global = true, value_name = "S", value_parser = ncp::parse_seconds)]
     timeout: Option<Duration>,
     /// A file holding a refresh token: token mode (wins over NCLOUD_KMS_REFRESH_TOKEN).
     #[arg(long, global = true, value_name = "FILE")]
@@ -121,37 +126,9 @@ enum Action {
     },
 }
 
-fn parse_site(s: &str) -> Result<Site, String> {
-    s.parse()
-        .map_err(|_| "must be one of public, kr, jp, gov".to_owned())
-}
-
-fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err("must be more than zero seconds".to_owned());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                Error::InvalidInput { .. } | Error::Credentials { .. } => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
-    }
+    ncp::finish(run(Args::parse()).await)
 }
 
 /// A file's bytes (standard input for `-`), held as a secret.
@@ -197,17 +174,7 @@ fn client(args: &Args, key_tag: &str) -> Result<KmsClient, Error> {
     let mut builder = KmsClient::builder().site(args.site);
     builder = match refresh_token(args)? {
         Some(token) => builder.refresh_token(key_tag, token),
-        None => {
-            let mut profile = NcpProfile::new();
-            if let Some(name) = &args.profile {
-                profile = profile.profile(name);
-            }
-            builder.credentials_provider(
-                CredentialsChain::new()
-                    .with(NcpEnvironment::new())
-                    .with(profile),
-            )
-        }
+        None => ncp::with_account_keys(builder, args.profile.as_deref()),
     };
     if let Some(url) = &args.endpoint {
         builder = builder.endpoint(url);

@@ -243,9 +243,13 @@ async fn a_401_exits_1_with_the_service_code_and_no_secret() {
 async fn missing_credentials_exit_2() {
     let server = token_server().await;
     let home = temp_home();
+    // No keys, no file, and a metadata address nothing answers on (not an NCP server).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
     let out = run(
         &["--key-tag", TAG, "--endpoint", &endpoint(&server)],
-        &[],
+        &[("NCLOUD_METADATA_ENDPOINT", &closed)],
         &home,
     )
     .await;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use token_common::credentials::{
-    CredentialsCache, CredentialsChain, LoadCredentials, NcpCredentials, ProvideCredentials,
+    CredentialsCache, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment, NcpProfile,
+    NcpServerRole, ProvideCredentials,
 };
 use token_common::transport::{parse_endpoint, TransportOptions};
 
@@ -141,10 +142,17 @@ impl KmsClientBuilder {
         self
     }
 
-    /// Takes the credentials from a provider, asked once at [`build`](Self::build). The
-    /// default is [`CredentialsChain::ncp_default`]: the environment
-    /// (`NCLOUD_ACCESS_KEY_ID` / `NCLOUD_SECRET_ACCESS_KEY`, or the short names), then the
-    /// profile file `~/.ncloud/configure`.
+    /// Takes the credentials from a static provider, asked once at [`build`](Self::build).
+    ///
+    /// Without [`credentials`](Self::credentials), a provider or a
+    /// [loader](Self::credentials_loader), the client uses NCP's default chain
+    /// ([`LoadChain::ncp_default`](token_common::credentials::LoadChain::ncp_default)): the
+    /// environment (`NCLOUD_ACCESS_KEY_ID` / `NCLOUD_SECRET_ACCESS_KEY`, or the short
+    /// names), then `~/.ncloud/configure`, then the server role from instance metadata
+    /// (`NCLOUD_METADATA_ENDPOINT` or `NCLOUD_METADATA_API_ENDPOINT` overrides
+    /// `http://169.254.169.254`). The first two are read at `build()`, so a malformed one
+    /// is refused there; the server role is asked on the first signed call, and its keys
+    /// are kept fresh from then on.
     pub fn credentials_provider(
         mut self,
         provider: impl ProvideCredentials<NcpCredentials> + 'static,
@@ -287,9 +295,7 @@ impl KmsClientBuilder {
                         "applies to token mode (refresh_token); give it to KmsTokenSource::on_renew otherwise",
                     ));
                 }
-                let keys = self
-                    .credentials
-                    .unwrap_or_else(|| Keys::Provider(Box::new(CredentialsChain::ncp_default())));
+                let keys = self.credentials.unwrap_or(Keys::Default);
                 Auth::Account(keys.resolve(&transport)?)
             }
         };
@@ -305,6 +311,8 @@ impl KmsClientBuilder {
 
 /// Where a builder's account keys come from.
 pub(crate) enum Keys {
+    /// NCP's default chain: environment → configure file → server role.
+    Default,
     /// Given in code.
     Fixed(NcpCredentials),
     /// A static provider, asked once at `build()`.
@@ -316,6 +324,7 @@ pub(crate) enum Keys {
 impl fmt::Debug for Keys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Keys::Default => f.write_str("Default"),
             Keys::Fixed(c) => f.debug_tuple("Fixed").field(c).finish(),
             Keys::Provider(p) => f.debug_tuple("Provider").field(&p.describe()).finish(),
             Keys::Loader(l) => f.debug_tuple("Loader").field(&l.describe()).finish(),
@@ -326,12 +335,30 @@ impl fmt::Debug for Keys {
 impl Keys {
     /// The client's keys; static ones are read (and checked) now.
     pub(crate) fn resolve(self, transport: &Transport) -> Result<AccountKeys> {
+        let refreshing = |l: Box<dyn LoadCredentials<NcpCredentials>>| {
+            AccountKeys::refreshing(CredentialsCache::new(l).with_clock(transport.clock().clone()))
+        };
         match self {
+            Keys::Default => {
+                // The static sources are read now, so a malformed one is refused at
+                // build(); only the server role waits for the first signed call (the
+                // chain reads the other two again, to list them if nothing is found).
+                let (env, profile) = (NcpEnvironment::new(), NcpProfile::new());
+                if let Some(c) = env.try_provide()? {
+                    return AccountKeys::fixed(c);
+                }
+                if let Some(c) = profile.try_provide()? {
+                    return AccountKeys::fixed(c);
+                }
+                Ok(refreshing(Box::new(LoadChain::ncp(
+                    env,
+                    profile,
+                    NcpServerRole::new(),
+                ))))
+            }
             Keys::Fixed(c) => AccountKeys::fixed(c),
             Keys::Provider(p) => AccountKeys::fixed(p.provide()?),
-            Keys::Loader(l) => Ok(AccountKeys::refreshing(
-                CredentialsCache::new(l).with_clock(transport.clock().clone()),
-            )),
+            Keys::Loader(l) => Ok(refreshing(l)),
         }
     }
 }

@@ -86,8 +86,9 @@ struct Envelope<T> {
 }
 
 impl KmsClient {
-    /// A builder: credentials from the environment then `~/.ncloud/configure` unless
-    /// given, the public site unless another site or an endpoint is given.
+    /// A builder: credentials from NCP's default chain (environment, then
+    /// `~/.ncloud/configure`, then the server role) unless given, the public site unless
+    /// another site or an endpoint is given.
     pub fn builder() -> KmsClientBuilder {
         KmsClientBuilder::new()
     }

@@ -13,6 +13,10 @@
 //!   [`KmsClient::refresh_access_token`], [`KmsClient::renew_token_set`].
 //! * [`KmsTokenSource`] and [`KmsClient::token_source`]: an access token kept fresh by a
 //!   refresh-ahead cache.
+//! * Temporary account keys: the server role ([`NcpServerRole`], instance metadata) and
+//!   Secure Token Service ([`StsClient`], [`StsCredentialsProvider`]), through
+//!   [`KmsClientBuilder::credentials_loader`]. The default chain is the environment, then
+//!   `~/.ncloud/configure`, then the server role.
 //!
 //! ## Getting a token set
 //!
@@ -21,7 +25,7 @@
 //!
 //! # async fn run() -> ncp_kms_client::Result<()> {
 //! // Credentials: NCLOUD_ACCESS_KEY_ID / NCLOUD_SECRET_ACCESS_KEY (or the short names),
-//! // else ~/.ncloud/configure.
+//! // else ~/.ncloud/configure, else the server's role (instance metadata).
 //! let client = KmsClient::builder().site(Site::Public).build()?;
 //! let options = TokenSetOptions::new()
 //!     .with_access_token_hours(TokenValidity::hours(24)?)
@@ -103,7 +107,7 @@ pub use validity::{
 };
 
 pub use token_common::credentials::{
-    CredentialsCache, CredentialsChain, LoadCredentials, NcpCredentials, NcpEnvironment,
+    CredentialsCache, CredentialsChain, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment,
     NcpProfile, NcpServerRole, ProvideCredentials,
 };
 // The set every cloud-tokens client re-exports from token-common, the same in all three,

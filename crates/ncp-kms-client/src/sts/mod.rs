@@ -41,7 +41,7 @@ use url::Url;
 
 use crate::account::AccountKeys;
 use crate::builder::Keys;
-use crate::{error, CredentialsChain, Error, HttpRequest, Result, Transport};
+use crate::{error, Error, HttpRequest, Result, Transport};
 
 pub use model::{StsCredentials, StsErrorKind, StsKeyInfo, StsOptions};
 pub use provider::StsCredentialsProvider;
@@ -74,8 +74,9 @@ impl fmt::Debug for StsClient {
 }
 
 impl StsClient {
-    /// A builder: the sub-account key from the environment then `~/.ncloud/configure`
-    /// unless given, the public STS host unless an endpoint is given.
+    /// A builder: the sub-account key from NCP's default chain (environment, then
+    /// `~/.ncloud/configure`, then the server role) unless given, the public STS host
+    /// unless an endpoint is given.
     pub fn builder() -> StsClientBuilder {
         StsClientBuilder {
             credentials: None,
@@ -228,7 +229,7 @@ impl StsClientBuilder {
         )?;
         let keys = self
             .credentials
-            .unwrap_or_else(|| Keys::Provider(Box::new(CredentialsChain::ncp_default())))
+            .unwrap_or(Keys::Default)
             .resolve(&transport)?;
         Ok(StsClient {
             transport,

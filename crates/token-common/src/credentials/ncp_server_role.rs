@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::metadata::{is_unreachable, MetadataClient};
-use super::{Environment, LoadCredentials, NcpCredentials};
+use super::{Environment, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment, NcpProfile};
 use crate::cache::Expiring;
 use crate::clock::{parse_rfc3339, Clock};
 use crate::encoding::path_segment;
@@ -302,5 +302,31 @@ impl LoadCredentials<NcpCredentials> for NcpServerRole {
             "NCP server role (instance metadata at {})",
             self.endpoint_text()
         )
+    }
+}
+
+impl LoadChain<NcpCredentials> {
+    /// The NCP default chain of the official SDKs (Go `ncloud/credentials`): the
+    /// environment, then `~/.ncloud/configure`, then the server role from instance
+    /// metadata. Keys given in code bypass it.
+    pub fn ncp_default() -> Self {
+        Self::ncp(
+            NcpEnvironment::new(),
+            NcpProfile::new(),
+            NcpServerRole::new(),
+        )
+    }
+
+    /// The NCP chain over these three sources (another profile, an injected environment,
+    /// another metadata address).
+    pub fn ncp(
+        environment: NcpEnvironment,
+        profile: NcpProfile,
+        server_role: NcpServerRole,
+    ) -> Self {
+        Self::new()
+            .with_provided(environment)
+            .with_provided(profile)
+            .with(server_role)
     }
 }
