@@ -50,6 +50,8 @@ pub mod jwt;
 pub mod request;
 pub mod secret;
 pub mod signing;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};

@@ -427,8 +427,10 @@ fn status_fault(
     request_id: &str,
 ) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = if ServicePrefix::Ncp.matches(path) {
+    let mut response = if ServicePrefix::Ncp.matches(path) || ncp_sts::serves(path) {
         ncp::error_for_status(status)
+    } else if ncp_metadata::serves(path) {
+        text(status, status.canonical_reason().unwrap_or("Error"))
     } else if ServicePrefix::Huawei.matches(path) {
         huawei::error_for_status(status, request_id)
     } else {
