@@ -33,15 +33,16 @@ pub fn is_invalid_verify_code(e: &Error) -> bool {
         .is_some_and(|s| s.code == ERROR_INVALID_VERIFY_CODE)
 }
 
-/// The longest part of a non-JSON error body kept as the message.
-const MAX_MESSAGE_CHARS: usize = 300;
-
 /// Maps a non-2xx answer to an error. `route` lets a 404 from the router (rather than from
 /// the identity service) say which route style to try instead.
 pub(crate) fn from_response(resp: &HttpResponse, route: RouteStyle, now: SystemTime) -> Error {
     let (code, message, routed) = match serde_json::from_slice::<Value>(&resp.body) {
         Ok(body) => code_and_message(&body, resp.status),
-        Err(_) => (resp.status.to_string(), truncated_text(&resp.body), false),
+        Err(_) => (
+            resp.status.to_string(),
+            resp.body_excerpt().unwrap_or_default(),
+            false,
+        ),
     };
     if code == ERROR_MFA_REQUIRED {
         return mfa_required(&message);
@@ -50,10 +51,7 @@ pub(crate) fn from_response(resp: &HttpResponse, route: RouteStyle, now: SystemT
     if resp.status == 404 && !routed {
         message.push_str(&route_hint(route));
     }
-    let request_id = resp
-        .header("x-request-id")
-        .map(str::to_owned)
-        .filter(|s| !s.is_empty());
+    let request_id = resp.request_id().map(str::to_owned);
     ServiceError::new(resp.status, code, message)
         .with_request_id(request_id)
         .with_response(resp, now)
@@ -87,7 +85,7 @@ fn code_and_message(body: &Value, status: u16) -> (String, String, bool) {
     }
     (
         status.to_string(),
-        truncated_text(body.to_string().as_bytes()),
+        token_common::error::excerpt(&body.to_string()).unwrap_or_default(),
         false,
     )
 }
@@ -124,15 +122,6 @@ fn route_hint(route: RouteStyle) -> String {
     match route {
         RouteStyle::Console => " (this server has no such route: if it is a grpc-gateway build serving /identity/v2/…, use RouteStyle::V2Gateway)".to_owned(),
         RouteStyle::V2Gateway => " (this server has no such route: console-api-v2 serves /identity/token/… without /v2/; use RouteStyle::Console)".to_owned(),
-    }
-}
-
-fn truncated_text(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
     }
 }
 

@@ -46,9 +46,6 @@ pub fn is_bearer_token_limit(error: &Error) -> bool {
     matches!(error, Error::Credentials { source_name, .. } if source_name == LIMIT_SOURCE)
 }
 
-/// The longest error message kept from a body that is not the expected JSON.
-const MAX_MESSAGE_CHARS: usize = 512;
-
 const CODE_KEYS: &[&str] = &["error_code", "errorCode", "code"];
 const MESSAGE_KEYS: &[&str] = &["error_msg", "errorMsg", "message", "error_message"];
 const REQUEST_ID_KEYS: &[&str] = &["request_id", "requestId"];
@@ -76,11 +73,9 @@ pub(crate) fn service_error(response: &HttpResponse, now: SystemTime) -> Error {
     let code = fields.code.unwrap_or_else(|| status.to_string());
     let message = fields
         .message
-        .unwrap_or_else(|| body_text(response).unwrap_or_else(|| reason(status)));
+        .unwrap_or_else(|| response.body_excerpt().unwrap_or_else(|| reason(status)));
     let request_id = response
-        .header("x-request-id")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+        .request_id()
         .map(str::to_owned)
         .or(fields.request_id);
     ServiceError::new(status, code, message)
@@ -150,21 +145,6 @@ fn first_text(object: &Map<String, Value>, keys: &[&str]) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     })
-}
-
-/// The body as text, truncated; `None` when empty. Error bodies hold no secrets, so
-/// quoting them helps whoever reads the error.
-fn body_text(response: &HttpResponse) -> Option<String> {
-    let text = String::from_utf8_lossy(&response.body);
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut out: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    Some(out)
 }
 
 fn reason(status: u16) -> String {
@@ -273,7 +253,10 @@ mod tests {
 
         let long = "x".repeat(5000);
         let e = service(service_error(&response(500, &long, None), NOW));
-        assert!(e.message.chars().count() <= MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            e.message.chars().count(),
+            token_common::error::BODY_EXCERPT_CHARS + 1
+        );
 
         let e = service(service_error(&response(404, "", None), NOW));
         assert_eq!((e.code.as_str(), e.message.as_str()), ("404", "Not Found"));

@@ -17,9 +17,6 @@ use serde_json::{Map, Value};
 
 use crate::{Error, HttpResponse, Result, ServiceError};
 
-/// The longest piece of a non-JSON error body kept as the message, in characters.
-const MAX_MESSAGE_CHARS: usize = 300;
-
 /// The success code of KMS answers.
 pub(crate) const SUCCESS: &str = "SUCCESS";
 
@@ -51,7 +48,11 @@ pub(crate) fn from_response(response: &HttpResponse, now: SystemTime) -> Error {
     let status = response.status;
     let error = match body_object(response).and_then(|o| from_body(status, &o)) {
         Some(e) => e,
-        None => ServiceError::new(status, status.to_string(), body_excerpt(&response.body)),
+        None => ServiceError::new(
+            status,
+            status.to_string(),
+            response.body_excerpt().unwrap_or_default(),
+        ),
     };
     // `with_response`: the wait asked for, and whether the request may be sent again.
     Error::from(error.with_response(response, now))
@@ -122,18 +123,6 @@ fn text_of(v: &Value) -> Option<String> {
     }
 }
 
-/// The start of an error body as one line of text.
-fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut chars = text.chars();
-    let mut out: String = chars.by_ref().take(MAX_MESSAGE_CHARS).collect();
-    if chars.next().is_some() {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +171,10 @@ mod tests {
         let long = "x".repeat(1000);
         let e = service(from_response(&resp(502, &long), UNIX_EPOCH));
         assert_eq!(e.code, "502");
-        assert_eq!(e.message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            e.message.chars().count(),
+            token_common::error::BODY_EXCERPT_CHARS + 1
+        );
         let e = service(from_response(
             &resp(500, "<html>\n oops \n</html>"),
             UNIX_EPOCH,

@@ -104,7 +104,7 @@ fn options(access_h: u16, refresh_h: u16) -> TokenSetOptions {
 
 /// What was called, in order: `create` or `refresh(<token used>)`.
 fn calls(fake: &FakeHttp) -> Vec<String> {
-    fake.sent()
+    fake.requests()
         .iter()
         .map(|r| {
             let token = r
@@ -158,7 +158,7 @@ async fn refreshes_ahead_of_expiry_then_renews_half_way_through_the_refresh_toke
     tokio::time::advance(Duration::from_secs(6 * 60)).await; // 4 minutes left: refresh
     assert_eq!(access_marker(&cache).await, "access-2");
     assert_eq!(calls(&fake), ["create", "refresh(refresh-1)"]);
-    let sent = fake.sent();
+    let sent = fake.requests();
     assert_eq!(
         body_of(&sent[1]),
         json!({"accessTokenHours": 1}),
@@ -174,7 +174,7 @@ async fn refreshes_ahead_of_expiry_then_renews_half_way_through_the_refresh_toke
         ["create", "refresh(refresh-1)", "renew(refresh-1)"]
     );
     assert_eq!(
-        body_of(&fake.sent()[2]),
+        body_of(&fake.requests()[2]),
         json!({"accessTokenHours": 1, "refreshTokenHours": 3})
     );
 
@@ -232,7 +232,7 @@ async fn a_refresh_token_alone_is_refreshed_and_renewed_and_the_hook_sees_it_fir
     .unwrap()
     .on_renew(move |set| {
         let new = set.refresh_token.expose_secret().to_owned();
-        let used_before = fake2.sent().iter().any(|r| {
+        let used_before = fake2.requests().iter().any(|r| {
             r.headers
                 .get("x-ncp-ocapi-token")
                 .and_then(|v| v.to_str().ok())
@@ -345,7 +345,7 @@ async fn a_given_token_set_is_used_without_creating_one() {
         .with_token_set(set)
         .into_cache();
     assert_eq!(access_marker(&cache).await, "kept-access");
-    assert!(fake.sent().is_empty());
+    assert!(fake.requests().is_empty());
     tokio::time::advance(Duration::from_secs(57 * 60)).await;
     assert_eq!(access_marker(&cache).await, "access-0");
     assert_eq!(calls(&fake), ["refresh(kept-refresh)"]);
@@ -366,7 +366,10 @@ async fn unlimited_access_tokens_are_fetched_once() {
     let later = cache.get().await.unwrap();
     assert!(Arc::ptr_eq(&first, &later));
     assert_eq!(calls(&fake), ["create"]);
-    assert_eq!(body_of(&fake.sent()[0]), json!({"accessTokenHours": "UL"}));
+    assert_eq!(
+        body_of(&fake.requests()[0]),
+        json!({"accessTokenHours": "UL"})
+    );
 }
 
 #[test]

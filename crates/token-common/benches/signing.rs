@@ -362,6 +362,59 @@ fn ratio_report() {
         };
         rows.push(row);
     }
+    // Diagnostic, no target: what the Huawei signer must write into the request's
+    // `HeaderMap` besides hashing (X-Sdk-Date, X-Project-Id, Host, Authorization), timed
+    // on the same clones and against the same floor, to show how much of the gap to the
+    // floor is the header map rather than the signer.
+    {
+        let canonical = bearer_token_canonical(false);
+        let key = Hmac::<Sha256>::new_from_slice(HW_SK.as_bytes()).unwrap();
+        let prefix = format!("SDK-HMAC-SHA256\n{SDK_DATE}\n");
+        let project = HeaderValue::from_static(HW_PROJECT);
+        let auth = format!(
+            "SDK-HMAC-SHA256 Access={HW_AK}, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature={}",
+            "0".repeat(64)
+        );
+        let host = url::Url::parse(HW_URL)
+            .unwrap()
+            .host_str()
+            .unwrap()
+            .to_owned();
+        let mut clone_only = || {
+            black_box(black_box(&base).clone());
+        };
+        rows.push(report::compare(
+            "diagnostic: its 4 header writes alone vs the same floor",
+            None,
+            500,
+            || {
+                black_box(huawei_floor::<Sha256, _>(
+                    &key,
+                    prefix.as_bytes(),
+                    black_box(&canonical),
+                ));
+            },
+            || {
+                let mut req = black_box(&base).clone();
+                let h = &mut req.headers;
+                h.insert(
+                    "x-sdk-date",
+                    HeaderValue::from_bytes(SDK_DATE.as_bytes()).unwrap(),
+                );
+                h.insert("x-project-id", project.clone());
+                h.insert(
+                    reqwest::header::HOST,
+                    HeaderValue::from_str(black_box(&host)).unwrap(),
+                );
+                h.insert(
+                    reqwest::header::AUTHORIZATION,
+                    HeaderValue::try_from(black_box(auth.as_bytes()).to_vec()).unwrap(),
+                );
+                black_box(req);
+            },
+            Some(&mut clone_only),
+        ));
+    }
     let canonical = bearer_token_canonical(false);
     let key = Hmac::<Sha256>::new_from_slice(HW_SK.as_bytes()).unwrap();
     let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, HW_SK.as_bytes());

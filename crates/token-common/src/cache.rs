@@ -386,7 +386,9 @@ impl<S: TokenSource + 'static> TokenCache<S> {
         if let Some(token) = self.fresh(now) {
             return Ok(token);
         }
-        self.slow(now, false).await
+        // Boxed, so that the future of a hit stays a few words (its state is moved when
+        // pinned): the slow path's state is far larger and rarely needed.
+        Box::pin(self.slow(now, false)).await
     }
 
     /// Like [`get`](Self::get), but a caller who finds the token due for refresh (and still
@@ -398,7 +400,7 @@ impl<S: TokenSource + 'static> TokenCache<S> {
         if let Some(token) = self.fresh(now) {
             return Ok(token);
         }
-        self.slow(now, true).await
+        Box::pin(self.slow(now, true)).await
     }
 
     /// The slow path: start (or join) the one fetch; wait for it when there is no valid

@@ -132,6 +132,8 @@ pub fn from_unix_seconds(secs: i64) -> SystemTime {
 /// assert_eq!(parse_rfc3339("2020-01-08T12:50:07+09:00"), parse_rfc3339("2020-01-08T03:50:07Z"));
 /// assert_eq!(parse_rfc3339("2020-01-08T03:50:07+0000"), parse_rfc3339("2020-01-08T03:50:07Z"));
 /// assert!(parse_rfc3339("2020-13-08T03:50:07Z").is_none());
+/// assert!(parse_rfc3339("2021-02-29T03:50:07Z").is_none()); // no such day: refused, not moved
+/// assert!(parse_rfc3339("2024-02-29T03:50:07Z").is_some());
 /// ```
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let s = s.trim();
@@ -151,7 +153,8 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -185,7 +188,64 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    let days = crate::signing::huawei::date::days_from_civil(y, mo, d);
+    let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_secs;
     Some(from_unix_seconds(secs) + Duration::from_nanos(u64::from(nanos)))
+}
+
+// The UTC calendar, for every crate here that formats or parses dates: Howard Hinnant's
+// civil-calendar algorithms (public domain).
+
+/// Year, month (1..=12) and day (1..=31) of the day `z` days after 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Days from 1970-01-01 to the given date (negative before it).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The number of days in month `m` (1..=12) of year `y`, leap years counted.
+pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+
+    #[test]
+    fn month_lengths_agree_with_the_day_count_between_month_starts() {
+        for y in 1899..=2101 {
+            for m in 1..=12 {
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                let len = days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1);
+                assert_eq!(days_in_month(y, m), len, "{y}-{m}");
+                for d in [1, len] {
+                    assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
+                }
+            }
+        }
+    }
 }

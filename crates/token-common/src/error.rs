@@ -268,6 +268,49 @@ impl ServiceError {
     }
 }
 
+/// The most characters of an answer's body that an error message quotes.
+pub const BODY_EXCERPT_CHARS: usize = 300;
+
+/// The start of `text` as one line, for an error message: every run of whitespace
+/// becomes one space, other control characters become `\u{FFFD}` (so a body cannot
+/// forge log lines or drive a terminal), and past [`BODY_EXCERPT_CHARS`] characters it is
+/// cut with `…`. `None` when nothing is left.
+///
+/// Only bodies of *error* answers are quoted, and only where no field of the service's
+/// error shape could be read: the services put no secrets there. Success bodies (which
+/// carry tokens) are never quoted.
+///
+/// ```
+/// use token_common::error::excerpt;
+/// assert_eq!(excerpt("  Bad\r\n  Gateway \x1b[2J").as_deref(), Some("Bad Gateway \u{FFFD}[2J"));
+/// assert_eq!(excerpt(" \n "), None);
+/// assert_eq!(excerpt(&"x".repeat(301)).unwrap().chars().count(), 301);
+/// ```
+pub fn excerpt(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut kept = 0;
+    let mut words = text.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        for c in word.chars() {
+            if kept == BODY_EXCERPT_CHARS {
+                out.push('…');
+                return Some(out);
+            }
+            out.push(if c.is_control() { '\u{FFFD}' } else { c });
+            kept += 1;
+        }
+        if words.peek().is_some() {
+            if kept == BODY_EXCERPT_CHARS {
+                out.push('…');
+                return Some(out);
+            }
+            out.push(' ');
+            kept += 1;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {} {}", self.status, self.code)?;

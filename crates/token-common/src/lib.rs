@@ -47,6 +47,8 @@ pub mod error;
 pub mod jwt;
 pub mod secret;
 pub mod signing;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};

@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use huawei_identity_client::{HuaweiCredentials, IdentityStoreClient, SecretString, Transport};
@@ -12,8 +10,8 @@ use token_common::signing::huawei::{
     authorization, canonical_query_from_raw, canonical_request, canonical_uri, payload_hash,
     signature, string_to_sign,
 };
-use token_common::transport::{Backoff, BoxFuture, HttpClient};
-use token_common::{HttpRequest, HttpResponse, Result};
+use token_common::transport::Backoff;
+use token_common::HttpResponse;
 
 pub const AK: &str = "AKTEST0123456789ABCD";
 pub const SK: &str = "SK-super-secret-value-0123456789";
@@ -133,52 +131,9 @@ pub fn assert_common_headers(req: &wiremock::Request, with_security_token: bool)
     assert!(req.body.is_empty(), "no body is sent");
 }
 
-/// An in-memory HTTP client for paused-time tests: answers with a function of the request
-/// and records every request.
-pub struct FakeHttp {
-    pub requests: Mutex<Vec<HttpRequest>>,
-    answer: Box<dyn Fn(&HttpRequest) -> HttpResponse + Send + Sync>,
-}
-
-impl std::fmt::Debug for FakeHttp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FakeHttp")
-    }
-}
-
-impl FakeHttp {
-    pub fn new(answer: impl Fn(&HttpRequest) -> HttpResponse + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self {
-            requests: Mutex::new(Vec::new()),
-            answer: Box::new(answer),
-        })
-    }
-
-    /// Answers with these responses in order (the last one repeats).
-    pub fn sequence(responses: Vec<HttpResponse>) -> Arc<Self> {
-        let queue = Mutex::new(VecDeque::from(responses));
-        Self::new(move |_| {
-            let mut q = queue.lock().unwrap();
-            if q.len() > 1 {
-                q.pop_front().unwrap()
-            } else {
-                q.front().cloned().unwrap()
-            }
-        })
-    }
-
-    pub fn requests(&self) -> Vec<HttpRequest> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-impl HttpClient for FakeHttp {
-    fn execute(&self, request: HttpRequest, _max: usize) -> BoxFuture<'_, Result<HttpResponse>> {
-        let response = (self.answer)(&request);
-        self.requests.lock().unwrap().push(request);
-        Box::pin(async move { Ok(response) })
-    }
-}
+/// The in-memory HTTP client of paused-time tests: token-common's shared test double.
+#[allow(unused_imports)] // not every test file uses it
+pub use token_common::testing::MemoryHttp as FakeHttp;
 
 pub fn json_response(status: u16, body: &str) -> HttpResponse {
     let mut headers = reqwest::header::HeaderMap::new();

@@ -4,15 +4,13 @@
 
 #![allow(dead_code)]
 
-use std::fmt;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use ncp_kms_client::{HttpRequest, HttpResponse, KmsClient, NcpCredentials, Transport};
+use ncp_kms_client::{HttpResponse, KmsClient, NcpCredentials, Transport};
 use token_common::signing::ncp::{ACCESS_KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use token_common::signing::NcpSigner;
-use token_common::transport::{Backoff, BoxFuture, HttpClient};
+use token_common::transport::Backoff;
 use wiremock::MockServer;
 
 pub const AK: &str = "ncp_iam_BPAMKR_test_access";
@@ -102,46 +100,9 @@ pub fn success(data: serde_json::Value) -> serde_json::Value {
     serde_json::json!({ "code": "SUCCESS", "data": data })
 }
 
-type Responder = dyn Fn(&HttpRequest) -> HttpResponse + Send + Sync;
-
-/// An HTTP client that answers in memory and records what it was sent.
-pub struct FakeHttp {
-    pub requests: Mutex<Vec<HttpRequest>>,
-    responder: Box<Responder>,
-}
-
-impl fmt::Debug for FakeHttp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("FakeHttp")
-    }
-}
-
-impl FakeHttp {
-    pub fn new(
-        responder: impl Fn(&HttpRequest) -> HttpResponse + Send + Sync + 'static,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            requests: Mutex::new(Vec::new()),
-            responder: Box::new(responder),
-        })
-    }
-
-    pub fn sent(&self) -> Vec<HttpRequest> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-impl HttpClient for FakeHttp {
-    fn execute(
-        &self,
-        request: HttpRequest,
-        _max: usize,
-    ) -> BoxFuture<'_, ncp_kms_client::Result<HttpResponse>> {
-        let response = (self.responder)(&request);
-        self.requests.lock().unwrap().push(request);
-        Box::pin(async move { Ok(response) })
-    }
-}
+/// The in-memory HTTP client of paused-time tests: token-common's shared test double.
+#[allow(unused_imports)] // not every test file uses it
+pub use token_common::testing::MemoryHttp as FakeHttp;
 
 /// A JSON answer.
 pub fn json_response(status: u16, body: serde_json::Value) -> HttpResponse {

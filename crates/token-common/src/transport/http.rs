@@ -221,6 +221,20 @@ impl HttpResponse {
         super::parse_retry_after(self.header("retry-after")?, server_now)
     }
 
+    /// The body of an error answer as a one-line excerpt for an error message (see
+    /// [`crate::error::excerpt`]); `None` when empty or blank.
+    pub fn body_excerpt(&self) -> Option<String> {
+        crate::error::excerpt(&String::from_utf8_lossy(&self.body))
+    }
+
+    /// The `X-Request-Id` the service stamped on the answer (all three services use this
+    /// header), trimmed; `None` when absent or blank.
+    pub fn request_id(&self) -> Option<&str> {
+        self.header("x-request-id")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
     /// A header's value as text, when present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

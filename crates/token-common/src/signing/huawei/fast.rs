@@ -114,21 +114,35 @@ fn canonical_uri<D: Digest>(sink: &mut Sink<D>, path: &str) {
         return;
     }
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut last = 0u8;
-    for &b in path.as_bytes() {
-        if b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            sink.byte(b);
-        } else {
-            sink.byte(b'%');
-            sink.byte(HEX[(b >> 4) as usize]);
-            sink.byte(HEX[(b & 0xf) as usize]);
+    let bytes = path.as_bytes();
+    // Runs of bytes kept as they are go to the hash in one piece; only the others are
+    // escaped one by one.
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if KEEP[b as usize] {
+            continue;
         }
-        last = b;
+        sink.bytes(&bytes[run..i]);
+        sink.bytes(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
+        run = i + 1;
     }
-    if last != b'/' {
+    sink.bytes(&bytes[run..]);
+    if bytes.last() != Some(&b'/') {
         sink.byte(b'/');
     }
 }
+
+/// The bytes a canonical URI keeps as they are: unreserved characters and `/`.
+const KEEP: [bool; 256] = {
+    let mut keep = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        keep[b] = c == b'/' || c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~');
+        b += 1;
+    }
+    keep
+};
 
 /// Lower-case hex of a 32-byte digest, on the stack.
 pub(super) fn hex32(bytes: &[u8]) -> [u8; 64] {

@@ -26,6 +26,8 @@ use crate::transport::HttpRequest;
 const DATE: HeaderName = HeaderName::from_static(DATE_HEADER);
 const SECURITY_TOKEN: HeaderName = HeaderName::from_static(SECURITY_TOKEN_HEADER);
 const CONTENT_SHA256: HeaderName = HeaderName::from_static(CONTENT_SHA256_HEADER);
+/// Signed headers collected on the stack; more spill to the heap.
+const STACK_HEADERS: usize = 12;
 const CONTENT_SM3: HeaderName = HeaderName::from_static(sm3_stages::CONTENT_SM3_HEADER);
 
 /// Signs requests for one Huawei Cloud credential, with `SDK-HMAC-SHA256` unless another
@@ -293,18 +295,42 @@ impl Signer for HuaweiSigner {
 
         // Signed headers: every name without `_` (a HeaderMap's names are lower-case
         // already), every value trimmed, sorted by name then value.
-        let mut signed: Vec<Header<'_>> = Vec::with_capacity(headers.len());
+        // On the stack for the usual handful of headers.
+        let mut stack: [Header<'_>; STACK_HEADERS] = [("", b""); STACK_HEADERS];
+        let mut heap: Vec<Header<'_>> = Vec::new();
+        let mut n = 0;
         for (name, value) in headers.iter() {
-            if value.to_str().is_err() {
+            let value = value.as_bytes();
+            // Visible ASCII or tab, as `HeaderValue::to_str`; without early exit, so the
+            // loop vectorises.
+            let visible = value.iter().fold(true, |ok, &b| {
+                ok & ((b.wrapping_sub(b' ') < 0x5f) | (b == b'\t'))
+            });
+            if !visible {
                 return Err(Error::invalid_input(
                     name.as_str(),
                     "header value is not visible ASCII",
                 ));
             }
-            if !name.as_str().contains('_') {
-                signed.push((name.as_str(), value.as_bytes().trim_ascii()));
+            if name.as_str().contains('_') {
+                continue;
             }
+            let header = (name.as_str(), value.trim_ascii());
+            if n < STACK_HEADERS {
+                stack[n] = header;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(header);
+            }
+            n += 1;
         }
+        let signed: &mut [Header<'_>] = if n <= STACK_HEADERS {
+            &mut stack[..n]
+        } else {
+            &mut heap
+        };
         signed.sort_unstable();
 
         let method = request.method.as_str();
@@ -314,13 +340,13 @@ impl Signer for HuaweiSigner {
             Keys::Sha256(key) => {
                 auth.extend_from_slice(self.auth_prefix.as_bytes());
                 let canonical =
-                    hash_canonical_request::<Sha256>(method, url, &signed, payload, &mut auth);
+                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
                 finish(auth, key.clone(), ALGORITHM, &date, None, &canonical)
             }
             Keys::Sm3(key) => {
                 auth.extend_from_slice(self.auth_prefix.as_bytes());
                 let canonical =
-                    hash_canonical_request::<Sm3>(method, url, &signed, payload, &mut auth);
+                    hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
                 finish(
                     auth,
                     key.clone(),
@@ -339,7 +365,7 @@ impl Signer for HuaweiSigner {
                 auth.extend_from_slice(day.info.as_bytes());
                 auth.extend_from_slice(b", SignedHeaders=");
                 let canonical =
-                    hash_canonical_request::<Sha256>(method, url, &signed, payload, &mut auth);
+                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
                 let key = day.key.clone();
                 finish(
                     auth,
