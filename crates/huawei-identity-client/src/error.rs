@@ -22,11 +22,11 @@ pub const MAX_BEARER_TOKENS_PER_TENANT: usize = 2;
 const LIMIT_SOURCE: &str = "the tenant's bearer tokens";
 
 /// The error for a tenant at the two-token limit with nothing this source may delete.
-pub(crate) fn limit_error(tenant_id: &str, held: usize, serving: bool) -> Error {
-    let which = if serving {
-        "one is the token this source serves and the other was not created by it"
+pub(crate) fn limit_error(tenant_id: &str, held: usize, holds_served: bool) -> Error {
+    let which = if holds_served {
+        "one is the token this source serves and no other was created by it"
     } else {
-        "none was created by this source"
+        "none was created by this source (or none of its own could be deleted)"
     };
     Error::credentials(
         LIMIT_SOURCE,

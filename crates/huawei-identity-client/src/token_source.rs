@@ -122,7 +122,12 @@ impl BearerTokenSource {
             let expired = token.expiration_time <= now;
             if expired && serving.as_deref() != Some(token.token_id.as_str()) {
                 tracing::debug!("deleting an expired SCIM bearer token of the tenant");
-                self.delete(&token.token_id).await?;
+                // One that cannot be deleted (say, no permission) still counts; whether
+                // that blocks the create is decided below.
+                if let Err(e) = self.delete(&token.token_id).await {
+                    tracing::warn!(error = %e, "could not delete an expired SCIM bearer token");
+                    kept.push(token);
+                }
             } else {
                 kept.push(token);
             }
@@ -141,7 +146,10 @@ impl BearerTokenSource {
                 .min_by_key(|(_, t)| t.creation_time)
                 .map(|(i, _)| i);
             let Some(i) = replaced else {
-                return Err(limit_error(tenant, kept.len(), serving.is_some()));
+                let holds_served = kept
+                    .iter()
+                    .any(|t| serving.as_deref() == Some(t.token_id.as_str()));
+                return Err(limit_error(tenant, kept.len(), holds_served));
             };
             let old = kept.remove(i);
             tracing::debug!(
@@ -152,20 +160,24 @@ impl BearerTokenSource {
         Ok(())
     }
 
-    /// Deletes a token of the tenant; one already gone (404) counts as deleted.
+    /// Deletes a token of the tenant; one already gone (404) counts as deleted. A token
+    /// that could not be deleted stays on the list of this source's own, to try again.
     async fn delete(&self, token_id: &str) -> Result<()> {
-        let outcome = self
+        let outcome = match self
             .client
             .delete_bearer_token(&self.identity_store_id, &self.tenant_id, token_id)
-            .await;
-        self.created
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|id| id != token_id);
-        match outcome {
+            .await
+        {
             Err(e) if e.status() == Some(404) => Ok(()),
             other => other,
+        };
+        if outcome.is_ok() {
+            self.created
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|id| id != token_id);
         }
+        outcome
     }
 
     async fn create(&self) -> Result<Expiring<BearerToken>> {

@@ -350,3 +350,20 @@ async fn at_the_limit_with_only_the_served_token_of_its_own_it_keeps_serving_it(
     let posts = calls(&fake).iter().filter(|(m, _)| m == "POST").count();
     assert_eq!(posts, 1, "no create is sent that the limit would refuse");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_token_that_cannot_be_deleted_does_not_block_a_create_below_the_limit() {
+    let t0_ms = u128::from(T0_SECS) * 1000;
+    let fake = fake_service_holding(
+        Duration::ZERO,
+        403,
+        vec![("old-a".into(), t0_ms - 7_200_000, t0_ms - 3_600_000)],
+    );
+    let cache = BearerTokenSource::new(client_over(fake.clone()), STORE, TENANT)
+        .unwrap()
+        .into_cache();
+    // The delete is refused (and logged); one token is below the limit, so the create goes.
+    assert_eq!(cache.get().await.unwrap().value.token_id, "tok-1");
+    let methods: Vec<String> = calls(&fake).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(methods, ["GET", "DELETE", "POST"]);
+}
