@@ -29,6 +29,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, ValueEnum};
+use cloud_tokens::cloudforet::error::{mfa_required, MfaRequired};
 use cloud_tokens::cloudforet::{
     AppSecret, AuthType, CfctlEnvironment, CfctlSettings, Credentials, EnvironmentKind, Error,
     GrantRequest, IdentityClient, IssueRequest, RouteStyle, Scope, SecretString, TotpSecret,
@@ -67,13 +68,23 @@ struct Args {
     /// Route style: console (/identity/token/…) or v2 (/identity/v2/token/…).
     #[arg(long, value_enum, default_value = "console")]
     route: RouteArg,
-    /// Per-attempt HTTP timeout in seconds.
-    #[arg(long)]
-    timeout: Option<u64>,
+    /// Per-attempt HTTP timeout in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// Take settings from this environment of ~/.cfctl/setting.yaml (`current`: the one
     /// the file selects).
     #[arg(long, value_name = "NAME|current")]
     cfctl_environment: Option<String>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err("must be more than zero seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -136,8 +147,8 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
         "cloud-tokens-example-cloudforet_login/",
         env!("CARGO_PKG_VERSION")
     ));
-    if let Some(s) = args.timeout {
-        transport = transport.attempt_timeout(Duration::from_secs(s));
+    if let Some(t) = args.timeout {
+        transport = transport.attempt_timeout(t);
     }
     let transport = transport.build()?;
 
@@ -221,7 +232,10 @@ async fn run(args: Args) -> Result<serde_json::Value, Failure> {
         }
         None => match client.issue(&login).await {
             Ok(t) => t,
-            Err(Error::MfaRequired { mfa_type, user_id }) => {
+            Err(e) if mfa_required(&e).is_some() => {
+                let MfaRequired {
+                    mfa_type, user_id, ..
+                } = mfa_required(&e).expect("checked by the guard");
                 if !std::io::stdin().is_terminal() {
                     return Err(Failure::MfaNeeded(format!(
                         "error: multi-factor authentication required: a {mfa_type} code for {user_id}; run again with --verify-code CODE"

@@ -8,6 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cloudforet_identity_client::error::{mfa_required, MfaRequired};
 use cloudforet_identity_client::{
     Credentials, GrantRequest, IdentityClient, IssueRequest, LoginOptions, MfaType, RoleType,
     RouteStyle, Scope, Session,
@@ -227,12 +228,14 @@ async fn mfa_flow_issue_complete_and_resend() {
     let client = support::cloudforet_client(&emulator, RouteStyle::Console);
 
     let err = client.issue(&mfa_user()).await.expect_err("MFA required");
-    match &err {
-        Error::MfaRequired { mfa_type, user_id } => {
+    match mfa_required(&err) {
+        Some(MfaRequired {
+            mfa_type, user_id, ..
+        }) => {
             assert_eq!(*mfa_type, MfaType::Email);
             assert_eq!(user_id, demo::CLOUDFORET_MFA_USER_ID);
         }
-        other => panic!("expected MfaRequired, got {other:?}"),
+        None => panic!("expected MfaRequired, got {err:?}"),
     }
 
     // A wrong code is refused without quoting it, and leaves the pending code usable.
@@ -282,7 +285,7 @@ async fn mfa_flow_issue_complete_and_resend() {
     )
     .await
     .expect_err("a session without a code meets MFA too");
-    assert!(matches!(err, Error::MfaRequired { .. }), "{err:?}");
+    assert!(mfa_required(&err).is_some(), "{err:?}");
     let session = Session::login(
         &client,
         LoginOptions::new(
@@ -551,8 +554,12 @@ async fn otp_user_logs_in_in_one_call_and_a_wrong_secret_is_a_typed_error() {
 
     // Without the secret the caller is told which MFA is needed.
     match Session::login(&client, options()).await {
-        Err(Error::MfaRequired { mfa_type, .. }) => assert_eq!(mfa_type, MfaType::Otp),
-        other => panic!("expected MfaRequired, got {other:?}"),
+        Err(e) => assert_eq!(
+            mfa_required(&e).map(|m| &m.mfa_type),
+            Some(&MfaType::Otp),
+            "{e:?}"
+        ),
+        Ok(_) => panic!("expected MfaRequired, got a session"),
     }
 
     // Another secret: the server's 400 ERROR_INVALID_VERIFY_CODE, recognisable by type.

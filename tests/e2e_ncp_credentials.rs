@@ -13,7 +13,6 @@ use ncp_kms_client::{
     TokenSetOptions,
 };
 use token_common::clock::{Clock, ManualClock};
-use token_emulator::config::NcpServerRole as RoleConfig;
 use token_emulator::{demo, Config, Emulator, EmulatorHandle};
 
 use support::{manual_clock, transport_with_clock};
@@ -22,11 +21,12 @@ const TAG: &str = demo::NCP_KEY_TAG;
 
 async fn start(clock: Arc<ManualClock>, require_v2: bool) -> EmulatorHandle {
     let mut config = Config::demo();
-    config.ncp.server_role = Some(RoleConfig {
-        role_id: "role-e2e".to_owned(),
-        lifetime_seconds: 3600,
-        require_metadata_v2: require_v2,
-    });
+    config.ncp.server_role = Config::from_toml_str(&format!(
+        "[ncp.server_role]\nrole_id = \"role-e2e\"\nrequire_metadata_v2 = {require_v2}\n"
+    ))
+    .unwrap()
+    .ncp
+    .server_role;
     Emulator::builder()
         .config(config)
         .clock(clock)

@@ -9,7 +9,6 @@ mod programs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use token_emulator::config::NcpServerRole;
 use token_emulator::{demo, Config, Emulator, EmulatorHandle, Fault, ServicePrefix};
 
 async fn run(example: &str, args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
@@ -35,11 +34,12 @@ async fn run(example: &str, args: &[&str], env: &[(&str, &str)], home: &Path) ->
 
 async fn emulator(require_metadata_v2: bool) -> EmulatorHandle {
     let mut config = Config::demo();
-    config.ncp.server_role = Some(NcpServerRole {
-        role_id: "example-role".into(),
-        lifetime_seconds: 3600,
-        require_metadata_v2,
-    });
+    config.ncp.server_role = Config::from_toml_str(&format!(
+        "[ncp.server_role]\nrole_id = \"example-role\"\nrequire_metadata_v2 = {require_metadata_v2}\n"
+    ))
+    .unwrap()
+    .ncp
+    .server_role;
     Emulator::builder()
         .config(config)
         .start("127.0.0.1:0")

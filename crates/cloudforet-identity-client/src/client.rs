@@ -61,6 +61,21 @@ impl IdentityClient {
         IdentityClientBuilder::default()
     }
 
+    /// The console-api-v2 (or grpc-gateway) base URL requests go to, path prefix included,
+    /// as every cloud-tokens client gives its own (`KmsClient::endpoint` in NCP's).
+    ///
+    /// ```
+    /// use cloudforet_identity_client::IdentityClient;
+    /// let client = IdentityClient::builder()
+    ///     .endpoint("https://proxy.example.com/cloudforet")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.endpoint().as_str(), "https://proxy.example.com/cloudforet");
+    /// ```
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.endpoint
+    }
+
     /// The route style in use.
     pub fn route_style(&self) -> RouteStyle {
         self.inner.route
@@ -73,7 +88,8 @@ impl IdentityClient {
 
     /// Logs in: `Token.issue`.
     ///
-    /// When the user has MFA on, the server answers [`Error::MfaRequired`] (and e-mails a
+    /// When the user has MFA on, the server answers an [`MfaRequired`](crate::error::MfaRequired)
+    /// ([`error::mfa_required`](crate::error::mfa_required) reads it from the error) (and e-mails a
     /// code for EMAIL MFA); finish with [`complete_mfa`](Self::complete_mfa).
     ///
     /// With [`IssueRequest::otp_secret`], an answer that OTP MFA is required is completed
@@ -84,13 +100,11 @@ impl IdentityClient {
         request.validate()?;
         let resp = self.post(Route::Issue, &request.to_json()).await?;
         match (self.decode(&resp, &request.secret_values()), request.otp()) {
-            (
-                Err(Error::MfaRequired {
-                    mfa_type: token_common::MfaType::Otp,
-                    ..
-                }),
-                Some(secret),
-            ) if request.auth_type() != crate::AuthType::Mfa => {
+            (Err(e), Some(secret))
+                if request.auth_type() != crate::AuthType::Mfa
+                    && crate::error::mfa_required(&e)
+                        .is_some_and(|m| m.mfa_type == crate::MfaType::Otp) =>
+            {
                 let clock = self.inner.transport.clock().clone();
                 let code = secret.code_for_sending(clock.as_ref()).await?;
                 let mfa = request.to_mfa(Some(code));

@@ -3,14 +3,109 @@
 //! console-api-v2 answers `{"detail": {"code": "ERROR_…", "message": "…"}}`, and its own
 //! 404/405 FastAPI's `{"detail": "Not Found"}`; a grpc-gateway build answers
 //! `{"code": 5, "message": "…"}`. MFA arrives as a 500 `ERROR_MFA_REQUIRED`, mapped to
-//! [`Error::MfaRequired`].
+//! an [`Error::ServiceSpecific`] holding [`MfaRequired`]; read it back with
+//! [`mfa_required`].
 
+use std::fmt;
 use std::time::SystemTime;
 
 use serde_json::Value;
-use token_common::{Error, HttpResponse, MfaType, ServiceError};
+use token_common::{Error, HttpResponse, ServiceError};
 
 use crate::builder::RouteStyle;
+
+/// The server asks for a multi-factor verification code: the first step of an MFA login.
+/// It reaches callers inside an [`Error::ServiceSpecific`]; [`mfa_required`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MfaRequired {
+    /// How the code is delivered.
+    pub mfa_type: MfaType,
+    /// The user, as the server named it (for e-mail MFA, the MFA e-mail address).
+    pub user_id: String,
+}
+
+impl MfaRequired {
+    /// A request for a code of `mfa_type` for `user_id`.
+    pub fn new(mfa_type: MfaType, user_id: impl Into<String>) -> Self {
+        Self {
+            mfa_type,
+            user_id: user_id.into(),
+        }
+    }
+}
+
+impl fmt::Display for MfaRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "multi-factor authentication required: enter the {} code for {}",
+            self.mfa_type, self.user_id
+        )
+    }
+}
+
+impl std::error::Error for MfaRequired {}
+
+impl From<MfaRequired> for Error {
+    fn from(e: MfaRequired) -> Self {
+        Error::service_specific(e)
+    }
+}
+
+/// The server's request for an MFA code, when `e` is one.
+///
+/// ```
+/// use cloudforet_identity_client::error::{mfa_required, MfaRequired};
+/// use cloudforet_identity_client::{Error, MfaType};
+///
+/// let e: Error = MfaRequired::new(MfaType::Email, "alice@example.com").into();
+/// let mfa = mfa_required(&e).expect("an MFA request");
+/// assert_eq!(mfa.mfa_type, MfaType::Email);
+/// assert_eq!(mfa.user_id, "alice@example.com");
+/// assert!(mfa_required(&Error::invalid_input("user_id", "empty")).is_none());
+/// ```
+pub fn mfa_required(e: &Error) -> Option<&MfaRequired> {
+    e.downcast_ref::<MfaRequired>()
+}
+
+/// How a multi-factor verification code reaches the user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MfaType {
+    /// A code sent by e-mail.
+    Email,
+    /// A time-based one-time password from an authenticator app.
+    Otp,
+    /// A type this library does not know yet, as the server named it.
+    Other(String),
+}
+
+impl MfaType {
+    /// Parses the server's name (`EMAIL`, `OTP`, …).
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "EMAIL" => Self::Email,
+            "OTP" => Self::Otp,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The server's name for the type.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Email => "EMAIL",
+            Self::Otp => "OTP",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for MfaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The code of the error that asks for a multi-factor verification code.
 pub const ERROR_MFA_REQUIRED: &str = "ERROR_MFA_REQUIRED";
@@ -45,7 +140,7 @@ pub(crate) fn from_response(resp: &HttpResponse, route: RouteStyle, now: SystemT
         ),
     };
     if code == ERROR_MFA_REQUIRED {
-        return mfa_required(&message);
+        return parse_mfa_required(&message).into();
     }
     let mut message = message.trim().to_owned();
     if resp.status == 404 && !routed {
@@ -126,12 +221,12 @@ fn route_hint(route: RouteStyle) -> String {
 }
 
 /// Reads `" MFA is required. (user_id = <id>), (mfa_type = EMAIL|OTP)"`.
-fn mfa_required(message: &str) -> Error {
+fn parse_mfa_required(message: &str) -> MfaRequired {
     let user_id = between(message, "(user_id = ", ")").unwrap_or_default();
     let mfa_type = between(message, "(mfa_type = ", ")")
         .map(|t| MfaType::from_name(&t))
         .unwrap_or_else(|| MfaType::Other("UNKNOWN".to_owned()));
-    Error::MfaRequired { mfa_type, user_id }
+    MfaRequired { mfa_type, user_id }
 }
 
 fn between(text: &str, start: &str, end: &str) -> Option<String> {
@@ -208,13 +303,22 @@ mod tests {
             r#"{"detail":{"code":"ERROR_MFA_REQUIRED","message":" MFA is required. (user_id = a@example.com), (mfa_type = EMAIL)"}}"#,
             RouteStyle::Console,
         );
-        match e {
-            Error::MfaRequired { mfa_type, user_id } => {
-                assert_eq!(mfa_type, MfaType::Email);
+        match mfa_required(&e) {
+            Some(MfaRequired { mfa_type, user_id }) => {
+                assert_eq!(*mfa_type, MfaType::Email);
                 assert_eq!(user_id, "a@example.com");
             }
-            other => panic!("{other:?}"),
+            None => panic!("{e:?}"),
         }
+        assert_eq!(
+            e.to_string(),
+            "multi-factor authentication required: enter the EMAIL code for a@example.com"
+        );
+        assert_eq!(
+            e.status(),
+            None,
+            "MFA is a step of the login, not a failure"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! ## Getting a scoped token
 //!
 //! ```no_run
+//! use cloudforet_identity_client::error::{mfa_required, MfaRequired};
 //! use cloudforet_identity_client::{
 //!     Credentials, Error, GrantRequest, IdentityClient, IssueRequest, Scope,
 //! };
@@ -23,11 +24,13 @@
 //! );
 //! let tokens = match client.issue(&login).await {
 //!     Ok(tokens) => tokens,
-//!     Err(Error::MfaRequired { mfa_type, user_id }) => {
-//!         let code = format!("the {mfa_type} code sent to {user_id}"); // ask the user
-//!         client.complete_mfa(&login, code).await?
-//!     }
-//!     Err(e) => return Err(e),
+//!     Err(e) => match mfa_required(&e) {
+//!         Some(MfaRequired { mfa_type, user_id, .. }) => {
+//!             let code = format!("the {mfa_type} code sent to {user_id}"); // ask the user
+//!             client.complete_mfa(&login, code).await?
+//!         }
+//!         None => return Err(e),
+//!     },
 //! };
 //! let granted = client
 //!     .grant(&GrantRequest::refresh_token(tokens.refresh_token, Scope::Domain))
@@ -68,8 +71,9 @@
 //!   scope without `workspace_id`, and the PROJECT scope, which exists in the proto but
 //!   which servers refuse.
 //! * **Errors.** `{"detail":{"code","message"}}` becomes [`Error::Service`] with status,
-//!   code and message; the 500 `ERROR_MFA_REQUIRED` becomes [`Error::MfaRequired`] with
-//!   the MFA type and user; every authentication failure is a 401
+//!   code and message; the 500 `ERROR_MFA_REQUIRED` becomes an [`MfaRequired`] with
+//!   the MFA type and user, carried as [`Error::ServiceSpecific`] and read back with
+//!   [`error::mfa_required`]; every authentication failure is a 401
 //!   `ERROR_AUTHENTICATE_FAILURE` ([`Error::is_authentication`]).
 //! * **Secrets.** Passwords, external credentials, verify codes and tokens are held as
 //!   [`SecretString`] (or redacted in `Debug`) and never reach an error or a log line.
@@ -102,16 +106,18 @@ pub use builder::{IdentityClientBuilder, RouteStyle};
 pub use cfctl::{CfctlEnvironment, CfctlSettings, EnvironmentKind};
 pub use client::IdentityClient;
 pub use domain::DomainAuthInfo;
+pub use error::{MfaRequired, MfaType};
 pub use grant::{GrantRequest, GrantTokenInfo, GrantType, RoleType, Scope};
 pub use issue::{AuthType, Credentials, IssueRequest, TokenInfo, MAX_TIMEOUT_SECONDS};
 pub use session::{AccessToken, LoginOptions, Relogin, Session};
 pub use source::AccessTokenSource;
 pub use totp::{TotpSecret, LATE_IN_STEP};
 
-pub use token_common::transport::{Backoff, BoxFuture};
-pub use token_common::{
-    Error, Idempotency, MfaType, Result, SecretString, ServiceError, Transport,
-};
+// The set every cloud-tokens client re-exports from token-common, the same in all three,
+// so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
+pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
 /// The README's code, compiled as a doc test so it stays true.
 #[cfg(doctest)]

@@ -99,7 +99,7 @@ impl LoginOptions {
     /// Logs in again with the credentials this returns once the refresh token has expired
     /// or been refused, instead of failing with [`Error::SessionExpired`]. (A user with MFA
     /// cannot log in again unattended: the new login then fails with
-    /// [`Error::MfaRequired`].)
+    /// [`MfaRequired`](crate::MfaRequired).)
     pub fn relogin<F>(mut self, relogin: F) -> Self
     where
         F: Fn() -> BoxFuture<'static, Result<Credentials>> + Send + Sync + 'static,
@@ -212,7 +212,7 @@ impl fmt::Debug for Session {
 
 impl Session {
     /// Logs in (`Token.issue`, auth type `MFA` when a verify code is given) and grants the
-    /// scope. An MFA user without a code gets [`Error::MfaRequired`]: log in again with
+    /// scope. An MFA user without a code gets [`MfaRequired`](crate::MfaRequired): log in again with
     /// [`LoginOptions::verify_code`], or complete MFA with the client and use
     /// [`from_tokens`](Self::from_tokens).
     pub async fn login(client: &IdentityClient, options: LoginOptions) -> Result<Self> {

@@ -2,7 +2,8 @@
 
 mod support;
 
-use cloudforet_identity_client::{AuthType, Credentials, Error, IssueRequest, MfaType, RouteStyle};
+use cloudforet_identity_client::error::{mfa_required, MfaRequired};
+use cloudforet_identity_client::{AuthType, Credentials, IssueRequest, MfaType, RouteStyle};
 use serde_json::json;
 use support::{body, client, token};
 use wiremock::matchers::{method, path};
@@ -25,7 +26,7 @@ async fn server_answering(route: &str, status: u16, answer: serde_json::Value) -
     server
 }
 
-fn mfa_required(mfa_type: &str) -> serde_json::Value {
+fn mfa_required_body(mfa_type: &str) -> serde_json::Value {
     json!({"detail": {"code": "ERROR_MFA_REQUIRED",
         "message": format!(" MFA is required. (user_id = alice@example.com), (mfa_type = {mfa_type})")}})
 }
@@ -151,7 +152,7 @@ async fn mfa_required_is_recognised_then_completed_with_identical_credentials() 
         .and(wiremock::matchers::body_partial_json(
             json!({"auth_type": "LOCAL"}),
         ))
-        .respond_with(ResponseTemplate::new(500).set_body_json(mfa_required("EMAIL")))
+        .respond_with(ResponseTemplate::new(500).set_body_json(mfa_required_body("EMAIL")))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -165,12 +166,15 @@ async fn mfa_required_is_recognised_then_completed_with_identical_credentials() 
     let c = client(&server.uri(), RouteStyle::Console);
     let req = IssueRequest::new(Credentials::local("alice", "pw"), "domain-123").timeout(600);
 
-    match c.issue(&req).await.unwrap_err() {
-        Error::MfaRequired { mfa_type, user_id } => {
-            assert_eq!(mfa_type, MfaType::Email);
+    let e = c.issue(&req).await.unwrap_err();
+    match mfa_required(&e) {
+        Some(MfaRequired {
+            mfa_type, user_id, ..
+        }) => {
+            assert_eq!(*mfa_type, MfaType::Email);
             assert_eq!(user_id, "alice@example.com");
         }
-        other => panic!("expected MfaRequired, got {other:?}"),
+        None => panic!("expected MfaRequired, got {e:?}"),
     }
     c.complete_mfa(&req, "123456").await.unwrap();
     let received = server.received_requests().await.unwrap();
@@ -184,18 +188,12 @@ async fn mfa_required_is_recognised_then_completed_with_identical_credentials() 
 
 #[tokio::test]
 async fn otp_mfa_type_is_recognised() {
-    let server = server_answering("/identity/token/issue", 500, mfa_required("OTP")).await;
+    let server = server_answering("/identity/token/issue", 500, mfa_required_body("OTP")).await;
     let c = client(&server.uri(), RouteStyle::Console);
     let req = IssueRequest::new(Credentials::local("alice", "pw"), "domain-123");
     let e = c.issue(&req).await.unwrap_err();
     assert!(
-        matches!(
-            e,
-            Error::MfaRequired {
-                mfa_type: MfaType::Otp,
-                ..
-            }
-        ),
+        mfa_required(&e).is_some_and(|m| m.mfa_type == MfaType::Otp),
         "{e:?}"
     );
     assert!(e.to_string().contains("OTP"));

@@ -5,9 +5,9 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use cloudforet_identity_client::error::is_invalid_verify_code;
+use cloudforet_identity_client::error::{is_invalid_verify_code, mfa_required};
 use cloudforet_identity_client::{
-    Credentials, Error, IdentityClient, IssueRequest, MfaType, TotpSecret, Transport,
+    Credentials, IdentityClient, IssueRequest, MfaType, TotpSecret, Transport,
 };
 use serde_json::json;
 use support::{body, token};
@@ -130,13 +130,7 @@ async fn email_mfa_is_left_to_the_caller_even_with_an_otp_secret() {
     );
     let e = c.issue(&request()).await.unwrap_err();
     assert!(
-        matches!(
-            e,
-            Error::MfaRequired {
-                mfa_type: MfaType::Email,
-                ..
-            }
-        ),
+        mfa_required(&e).is_some_and(|m| m.mfa_type == MfaType::Email),
         "{e:?}"
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);

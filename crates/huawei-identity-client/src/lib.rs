@@ -78,14 +78,17 @@ pub use region::{
 };
 pub use token_source::BearerTokenSource;
 
-pub use token_common::cache::{Expiring, TokenCache, TokenSource};
 pub use token_common::credentials::{
     huawei_default_chain, CredentialsChain, Environment, HuaweiChainOptions, HuaweiCredentials,
     HuaweiEnvironment, HuaweiFederation, HuaweiInstanceMetadata, HuaweiPodIdentity, HuaweiProfile,
     HuaweiProfileSection, LoadChain, LoadCredentials, ProvideCredentials,
 };
 pub use token_common::signing::huawei::HuaweiAlgorithm;
-pub use token_common::transport::Transport;
+
+// The set every cloud-tokens client re-exports from token-common, the same in all three,
+// so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
+pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
 pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
 // Compiles the README's code samples as doc tests.

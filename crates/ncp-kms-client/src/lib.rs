@@ -110,7 +110,8 @@ pub use token_common::credentials::{
     CredentialsCache, CredentialsChain, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment,
     NcpProfile, NcpServerRole, ProvideCredentials,
 };
-pub use token_common::{
-    Error, Expiring, HttpRequest, HttpResponse, Idempotency, Result, SecretString, ServiceError,
-    TokenCache, Transport,
-};
+// The set every cloud-tokens client re-exports from token-common, the same in all three,
+// so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
+pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
+pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};

@@ -79,15 +79,16 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The server asks for a multi-factor verification code (Cloudforet).
-    MfaRequired {
-        /// How the code is delivered.
-        mfa_type: MfaType,
-        /// The user, as the server named it (for e-mail MFA, the MFA e-mail address).
-        user_id: String,
-    },
+    /// An error kind that belongs to one service's client (Cloudforet's request for an MFA
+    /// code, say). token-common carries it without knowing it, so a new service adds its
+    /// kinds in its own crate; that crate reads them back with a typed accessor (e.g.
+    /// `cloudforet_identity_client::error::mfa_required`), anyone with
+    /// [`Error::downcast_ref`]. It is transparent: `Display` and `source()` are the
+    /// kind's own.
+    ServiceSpecific(Arc<dyn std::error::Error + Send + Sync>),
     /// A session can no longer get tokens: its refresh token has expired or was refused,
-    /// and no way to log in again was given.
+    /// and no way to log in again was given (an NCP refresh token, a Cloudforet session or
+    /// App secret: the one "log in again" every service has, so it is shared).
     SessionExpired {
         /// Why.
         reason: String,
@@ -153,44 +154,6 @@ impl Idempotency {
             502 | 504 => self.is_idempotent(),
             _ => false,
         }
-    }
-}
-
-/// How a multi-factor verification code reaches the user.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MfaType {
-    /// A code sent by e-mail.
-    Email,
-    /// A time-based one-time password from an authenticator app.
-    Otp,
-    /// A type this library does not know yet, as the server named it.
-    Other(String),
-}
-
-impl MfaType {
-    /// Parses the server's name (`EMAIL`, `OTP`, …).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "EMAIL" => Self::Email,
-            "OTP" => Self::Otp,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The server's name for the type.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Email => "EMAIL",
-            Self::Otp => "OTP",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for MfaType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -495,6 +458,37 @@ impl Error {
             _ => None,
         }
     }
+
+    /// An [`Error::ServiceSpecific`] carrying a service crate's own error kind.
+    pub fn service_specific(kind: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::ServiceSpecific(Arc::new(kind))
+    }
+
+    /// The service-specific kind inside an [`Error::ServiceSpecific`], if it is an `E`.
+    ///
+    /// ```
+    /// use token_common::Error;
+    ///
+    /// #[derive(Debug)]
+    /// struct QuotaSpent;
+    /// impl std::fmt::Display for QuotaSpent {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("quota spent")
+    ///     }
+    /// }
+    /// impl std::error::Error for QuotaSpent {}
+    ///
+    /// let e = Error::service_specific(QuotaSpent);
+    /// assert!(e.downcast_ref::<QuotaSpent>().is_some());
+    /// assert_eq!(e.to_string(), "quota spent");
+    /// assert!(Error::invalid_input("f", "r").downcast_ref::<QuotaSpent>().is_none());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::ServiceSpecific(kind) => kind.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -521,10 +515,7 @@ impl fmt::Display for Error {
                 f,
                 "the HTTP {status} answer's body is larger than the {limit}-byte limit"
             ),
-            Error::MfaRequired { mfa_type, user_id } => write!(
-                f,
-                "multi-factor authentication required: enter the {mfa_type} code for {user_id}"
-            ),
+            Error::ServiceSpecific(kind) => fmt::Display::fmt(kind, f),
             Error::SessionExpired { reason } => {
                 write!(f, "session expired, log in again: {reason}")
             }
@@ -539,6 +530,7 @@ impl std::error::Error for Error {
                 source: Some(s), ..
             } => Some(s.as_ref()),
             Error::Service(e) => Some(e.as_ref()),
+            Error::ServiceSpecific(kind) => kind.source(),
             _ => None,
         }
     }

@@ -8,6 +8,8 @@
 //! * [`credentials`] — NCP and Huawei credentials and the providers that read them from the
 //!   environment and profile files, with the official variable names and precedence;
 //! * [`SecretString`] — secrets that never print and are zeroized on drop;
+//! * [`request`] — `HttpRequest`/`HttpResponse`, the `HttpClient` and `Signer` traits: what
+//!   both `signing` and `transport` build on;
 //! * [`transport`] — one HTTP layer: timeouts, bounded retries with full-jitter backoff,
 //!   `Retry-After`, clock-skew correction, capped bodies, https-only;
 //! * [`Error`] — the one error type of every client;
@@ -45,6 +47,7 @@ pub mod credentials;
 pub mod encoding;
 pub mod error;
 pub mod jwt;
+pub mod request;
 pub mod secret;
 pub mod signing;
 #[cfg(feature = "testing")]
@@ -52,7 +55,7 @@ pub mod testing;
 pub mod transport;
 
 pub use cache::{Expiring, TokenCache, TokenSource};
-pub use error::{Error, Idempotency, MfaType, Result, ServiceError};
+pub use error::{Error, Idempotency, Result, ServiceError};
 pub use secret::SecretString;
 pub use transport::{HttpRequest, HttpResponse, Transport};
 

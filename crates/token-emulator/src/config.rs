@@ -88,8 +88,17 @@ pub struct NcpConfig {
 }
 
 /// The `[ncp.server_role]` table: the role of the emulated NCP server.
+///
+/// ```
+/// let c = token_emulator::Config::from_toml_str(
+///     "[ncp.server_role]\nrole_id = \"app-role\"\nrequire_metadata_v2 = true\n",
+/// ).unwrap();
+/// let role = c.ncp.server_role.unwrap();
+/// assert_eq!((role.lifetime_seconds, role.require_metadata_v2), (3600, true));
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NcpServerRole {
     /// The role id the metadata lists.
     pub role_id: String,

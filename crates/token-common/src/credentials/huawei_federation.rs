@@ -129,7 +129,7 @@ impl HuaweiFederation {
         if idp_id.trim().is_empty() {
             return Err(Error::invalid_input(field, "is empty"));
         }
-        crate::signing::check_header_text(field, idp_id)?;
+        crate::request::check_header_text(field, idp_id)?;
         let iam = parse_endpoint("iam_endpoint", iam, false)?;
         let transport = Transport::builder()
             .user_agent(concat!("cloud-tokens/", env!("CARGO_PKG_VERSION")))

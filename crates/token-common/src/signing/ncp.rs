@@ -15,11 +15,10 @@ use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderName, HeaderValue};
 use sha2::Sha256;
 
-use super::{check_header_text, Signer};
 use crate::clock::unix_millis;
 use crate::credentials::NcpCredentials;
 use crate::error::{Error, Result};
-use crate::transport::HttpRequest;
+use crate::request::{check_header_text, HttpRequest, Signer};
 
 /// Header carrying the timestamp in milliseconds.
 pub const TIMESTAMP_HEADER: &str = "x-ncp-apigw-timestamp";

@@ -1,4 +1,4 @@
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Full-jitter exponential backoff: before retry `n` (1-based) wait a random time between
 /// zero and `min(max, base × 2^(n-1))`.
@@ -54,21 +54,9 @@ impl Backoff {
     }
 }
 
-/// Parses a `Retry-After` value: whole seconds, or an HTTP date (measured from `now`; a
-/// date in the past means no wait). `None` when malformed.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::UNIX_EPOCH;
 
     #[test]
     fn ceilings_double_and_cap() {
@@ -105,20 +93,5 @@ mod tests {
         // The same seed gives the same waits (what the transport tests rely on).
         let mut again = fastrand::Rng::with_seed(7);
         assert_eq!(b.delay_from(3, &mut again), draws[0]);
-    }
-
-    #[test]
-    fn retry_after_seconds_and_http_date() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

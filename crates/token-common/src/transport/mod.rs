@@ -21,7 +21,6 @@
 //! shapes its errors differently.
 
 mod backoff;
-mod http;
 mod options;
 mod reqwest_client;
 mod skew;
@@ -31,14 +30,17 @@ use std::time::{Duration, SystemTime};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::signing::Signer;
+use crate::request::Signer;
 
 pub use crate::error::Idempotency;
 
-pub use backoff::{parse_retry_after, Backoff};
-pub use http::{
-    is_sensitive_header, BoxFuture, HttpClient, HttpRequest, HttpResponse, SENSITIVE_HEADERS,
+/// These live in [`request`](crate::request), which `signing` depends on too; the paths
+/// here stay for every existing user.
+pub use crate::request::{
+    is_sensitive_header, parse_retry_after, BoxFuture, HttpClient, HttpRequest, HttpResponse,
+    SENSITIVE_HEADERS,
 };
+pub use backoff::Backoff;
 pub use options::{parse_endpoint, TransportOptions};
 pub use reqwest_client::ReqwestClient;
 
@@ -194,7 +196,7 @@ impl TransportBuilder {
         if c.max_body_bytes == 0 {
             return Err(Error::invalid_input("max_body_bytes", "must be at least 1"));
         }
-        crate::signing::check_header_text("user_agent", &c.user_agent)?;
+        crate::request::check_header_text("user_agent", &c.user_agent)?;
         let http = match self.http {
             Some(h) => h,
             None => Arc::new(ReqwestClient::new(&self.config)?),

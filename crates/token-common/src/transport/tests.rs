@@ -10,7 +10,7 @@ use reqwest::Method;
 use super::*;
 use crate::clock::TokioClock;
 use crate::error::ServiceError;
-use crate::signing::NoSigning;
+use crate::request::NoSigning;
 
 #[derive(Debug, Default)]
 struct Scripted {

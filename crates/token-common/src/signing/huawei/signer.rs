@@ -20,8 +20,7 @@ use super::{
 };
 use crate::credentials::{HuaweiCredentials, HuaweiScope};
 use crate::error::{Error, Result};
-use crate::signing::{check_header_text, Signer};
-use crate::transport::HttpRequest;
+use crate::request::{check_header_text, HttpRequest, Signer};
 
 const DATE: HeaderName = HeaderName::from_static(DATE_HEADER);
 const SECURITY_TOKEN: HeaderName = HeaderName::from_static(SECURITY_TOKEN_HEADER);

@@ -1,6 +1,19 @@
+//! What a request and its answer are, and what may sign one: the ground that both
+//! [`signing`](crate::signing) (which adds headers to an [`HttpRequest`]) and
+//! [`transport`](crate::transport) (which sends it through an [`HttpClient`], calling a
+//! [`Signer`] on every attempt) stand on, so that neither imports the other.
+//!
+//! The old paths stay: `transport::{HttpRequest, HttpResponse, HttpClient, …}` and
+//! `signing::{Signer, NoSigning}` re-export these.
+
+mod signer;
+
+pub use signer::{NoSigning, Signer};
+
 use std::fmt::{self, Debug};
 use std::future::Future;
 use std::pin::Pin;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
@@ -99,7 +112,7 @@ impl HttpRequest {
     /// header that carries credentials ([`SENSITIVE_HEADERS`]) is marked sensitive before
     /// it enters the map.
     pub fn header(mut self, name: HeaderName, value: &str, field: &str) -> Result<Self> {
-        crate::signing::check_header_text(field, value)?;
+        check_header_text(field, value)?;
         let mut value = HeaderValue::from_str(value)
             .map_err(|_| Error::invalid_input(field, "is not a valid HTTP header value"))?;
         if is_sensitive_header(&name) {
@@ -117,7 +130,7 @@ impl HttpRequest {
         secret: &crate::SecretString,
         field: &str,
     ) -> Result<Self> {
-        crate::signing::check_header_text(field, secret.expose_secret())?;
+        check_header_text(field, secret.expose_secret())?;
         let mut value = HeaderValue::from_str(secret.expose_secret())
             .map_err(|_| Error::invalid_input(field, "is not a valid HTTP header value"))?;
         value.set_sensitive(true);
@@ -213,12 +226,12 @@ impl HttpResponse {
     /// measured against the same answer's `Date` header (the server's clock, so a skewed
     /// local clock does not stretch or cut the wait), or against `now` (the local clock)
     /// when the answer has no readable `Date`. `None` when absent or malformed.
-    pub fn retry_after(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    pub fn retry_after(&self, now: SystemTime) -> Option<Duration> {
         let server_now = self
             .header("date")
             .and_then(|d| httpdate::parse_http_date(d).ok())
             .unwrap_or(now);
-        super::parse_retry_after(self.header("retry-after")?, server_now)
+        parse_retry_after(self.header("retry-after")?, server_now)
     }
 
     /// The body of an error answer as a one-line excerpt for an error message (see
@@ -300,4 +313,48 @@ pub trait HttpClient: Send + Sync + Debug {
         request: HttpRequest,
         max_body_bytes: usize,
     ) -> BoxFuture<'_, Result<HttpResponse>>;
+}
+
+/// Refuses text that cannot be an HTTP header value (line breaks and other control
+/// characters), naming the field without echoing the value.
+pub(crate) fn check_header_text(field: &str, value: &str) -> Result<()> {
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(Error::invalid_input(
+            field,
+            "contains a line break or another control character, which cannot travel in an HTTP header",
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a `Retry-After` value: whole seconds, or an HTTP date (measured from `now`; a
+/// date in the past means no wait). `None` when malformed.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
 }
