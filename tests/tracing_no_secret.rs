@@ -17,44 +17,7 @@ use cloud_tokens::common::transport::{is_sensitive_header, Backoff, BoxFuture, H
 use cloud_tokens::common::{HttpRequest, HttpResponse, Result, Transport};
 use cloud_tokens::huawei::{HuaweiCredentials, IdentityStoreClient};
 use cloud_tokens::ncp::{KmsClient, NcpCredentials, TokenSetOptions};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// Every span and event field, written into one string.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>);
-
-struct Writer<'a>(&'a mut String);
-
-impl Visit for Writer<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut out = self.0.lock().unwrap();
-        let _ = write!(out, "[span {}] ", span.metadata().name());
-        span.record(&mut Writer(&mut out));
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        values.record(&mut Writer(&mut self.0.lock().unwrap()));
-    }
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut out = self.0.lock().unwrap();
-        let _ = write!(out, "[event {}] ", event.metadata().level());
-        event.record(&mut Writer(&mut out));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
+use token_common::testing::TracingCapture;
 
 /// Answers 503, 503, then `refusal`; keeps every credential header value it was sent
 /// (signatures included), so the test can look for each one in the capture.
@@ -137,7 +100,7 @@ fn a_full_failing_call_of_each_service_traces_no_secret() {
         .start_paused(true)
         .build()
         .unwrap();
-    let cap = Capture::default();
+    let cap = TracingCapture::default();
     let _guard = tracing::subscriber::set_default(cap.clone());
 
     type Call = Box<dyn Fn(Transport) -> BoxFuture<'static, String>>;
@@ -223,10 +186,10 @@ fn a_full_failing_call_of_each_service_traces_no_secret() {
     ];
 
     for (name, refusal, call) in calls {
-        cap.0.lock().unwrap().clear();
+        cap.clear();
         let http = Refusing::new(refusal);
         let error = rt.block_on(call(transport(http.clone())));
-        let log = format!("{} {error}", cap.0.lock().unwrap());
+        let log = format!("{} {error}", cap.text());
         assert_eq!(
             *http.attempts.lock().unwrap(),
             3,

@@ -157,3 +157,73 @@ pub fn response(status: u16, headers: &[(&'static str, &str)], body: &[u8]) -> H
     }
     HttpResponse::new(status, map, body.to_vec())
 }
+
+/// A tracing subscriber that writes every span's and event's fields into one string, so a
+/// test can search what a call recorded (for a secret that must not be there, say).
+///
+/// ```
+/// use token_common::testing::TracingCapture;
+/// let cap = TracingCapture::default();
+/// tracing::subscriber::with_default(cap.clone(), || tracing::info!(path = "/v1/x", "sent"));
+/// assert!(cap.text().contains("path=\"/v1/x\""));
+/// ```
+#[derive(Clone, Default)]
+pub struct TracingCapture(Arc<Mutex<String>>);
+
+impl fmt::Debug for TracingCapture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracingCapture").finish_non_exhaustive()
+    }
+}
+
+impl TracingCapture {
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        self.lock().clone()
+    }
+
+    /// Forgets what was captured.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct FieldWriter<'a>(&'a mut String);
+
+impl tracing::field::Visit for FieldWriter<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        use fmt::Write as _;
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for TracingCapture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut out = self.lock();
+        out.push_str("[span ");
+        out.push_str(span.metadata().name());
+        out.push_str("] ");
+        span.record(&mut FieldWriter(&mut out));
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        values.record(&mut FieldWriter(&mut self.lock()));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut out = self.lock();
+        out.push_str("[event ");
+        out.push_str(event.metadata().level().as_str());
+        out.push_str("] ");
+        event.record(&mut FieldWriter(&mut out));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}

@@ -13,46 +13,9 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 use token_common::clock::TokioClock;
 use token_common::signing::NoSigning;
+use token_common::testing::TracingCapture;
 use token_common::transport::{Backoff, BoxFuture, HttpClient};
 use token_common::{HttpRequest, HttpResponse, Result, SecretString, Transport};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// A subscriber that writes every span and event field into one string.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>);
-
-struct Writer<'a>(&'a mut String);
-
-impl Visit for Writer<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut out = self.0.lock().unwrap();
-        let _ = write!(out, "[span {}] ", span.metadata().name());
-        span.record(&mut Writer(&mut out));
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        values.record(&mut Writer(&mut self.0.lock().unwrap()));
-    }
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut out = self.0.lock().unwrap();
-        out.push_str("[event] ");
-        event.record(&mut Writer(&mut out));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 /// Answers from a script, and remembers every credential header value it was sent.
 #[derive(Debug, Default)]
@@ -111,7 +74,7 @@ fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
         .start_paused(true)
         .build()
         .unwrap();
-    let cap = Capture::default();
+    let cap = TracingCapture::default();
     let _guard = tracing::subscriber::set_default(cap.clone());
     let t = transport(vec![status(503), status(200)]);
     let req = HttpRequest::new(
@@ -129,7 +92,7 @@ fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
     .json(&serde_json::json!({"password": "SECRET-PASSWORD"}))
     .unwrap();
     rt.block_on(t.send(req, &NoSigning, None)).unwrap();
-    let log = cap.0.lock().unwrap().clone();
+    let log = cap.text();
     for needle in [
         "method=POST",
         "/keys/{keyTag}/token-set",
@@ -160,7 +123,7 @@ fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
     .unwrap();
     let signers: [(&str, &dyn Signer); 2] = [("ncp", &ncp), ("huawei", &huawei)];
     for (name, signer) in signers {
-        cap.0.lock().unwrap().clear();
+        cap.clear();
         let http = Arc::new(Scripted {
             answers: Mutex::new(vec![status(503), status(503), status(401)].into()),
             ..Default::default()
@@ -178,7 +141,7 @@ fn tracing_records_method_path_template_attempt_and_status_but_no_secret() {
         assert_eq!(answer.status, 401);
         let error = token_common::ServiceError::new(answer.status, "401", "refused")
             .with_response(&answer, std::time::SystemTime::UNIX_EPOCH);
-        let log = format!("{} {answer:?} {error:?} {error}", cap.0.lock().unwrap());
+        let log = format!("{} {answer:?} {error:?} {error}", cap.text());
         assert!(log.contains("attempt=3"), "{name}: {log}");
         let mut secrets = http.sent_secrets.lock().unwrap().clone();
         assert!(secrets.len() >= 6, "{name}: {secrets:?}");
