@@ -8,7 +8,6 @@
 //! call sites can miss events.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use cloud_tokens::cloudforet::{Credentials, IdentityClient, LoginOptions, Session};

@@ -6,7 +6,6 @@
 //! reach the same call sites can miss events.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::HeaderMap;
