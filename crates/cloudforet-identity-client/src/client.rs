@@ -18,6 +18,7 @@ use crate::domain::DomainAuthInfo;
 use crate::error::{from_response, is_authenticate_failure};
 use crate::grant::{GrantRequest, GrantTokenInfo};
 use crate::issue::{IssueRequest, TokenInfo};
+use crate::session::{LoginOptions, Session};
 
 /// A Cloudforet identity client: `Token.issue`, `Token.grant`, the MFA steps and
 /// `Domain.get_auth_info`. Cheap to clone (the state is shared).
@@ -84,6 +85,34 @@ impl IdentityClient {
     /// The transport the client sends through (its clock dates session tokens).
     pub fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    /// Logs in and returns the [`Session`] that keeps an access token valid from then on:
+    /// [`Session::login`]`(&client, options)`, as a method of the client. This is
+    /// Cloudforet's `client.token_source(..)` (NCP's and Huawei's give a `TokenCache`): the
+    /// one thing a long-running program holds. It is `async` and logs in at once because
+    /// the refresh token every later grant needs comes from the login.
+    ///
+    /// The options are checked before anything is sent ([`Error::InvalidInput`] naming
+    /// the field, e.g. `workspace_id` for a WORKSPACE scope without one).
+    ///
+    /// ```no_run
+    /// # async fn run() -> cloudforet_identity_client::Result<()> {
+    /// use cloudforet_identity_client::{Credentials, IdentityClient, LoginOptions};
+    ///
+    /// let client = IdentityClient::builder()
+    ///     .endpoint("https://console-v2.api.example.com")
+    ///     .build()?;
+    /// let session = client
+    ///     .login(LoginOptions::new(Credentials::local("alice", "pw"), "domain-123"))
+    ///     .await?;
+    /// let token = session.access_token().await?;
+    /// let header = format!("Bearer {}", token.secret().expose_secret());
+    /// # let _ = header;
+    /// # Ok(()) }
+    /// ```
+    pub async fn login(&self, options: LoginOptions) -> Result<Session> {
+        Session::login(self, options).await
     }
 
     /// Logs in: `Token.issue`.

@@ -285,3 +285,30 @@ async fn login_refuses_bad_options_before_sending() {
     assert_eq!(e.field(), Some("timeout"));
     assert_eq!(fake.issues(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn client_login_gives_a_session_that_serves_the_cached_token() {
+    let fake = FakeIdentity::new();
+    let session = client(&fake).login(options()).await.unwrap();
+    assert_eq!((fake.issues(), fake.grants()), (1, 1));
+    assert_eq!(jti(&session.access_token().await.unwrap()), "access-0");
+    assert_eq!(jti(&session.access_token().await.unwrap()), "access-0");
+    assert_eq!(
+        (fake.issues(), fake.grants()),
+        (1, 1),
+        "the second access_token() is served from the cache"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_login_refuses_bad_options_before_sending() {
+    let fake = FakeIdentity::new();
+    let e = client(&fake)
+        .login(options().scope(Scope::Workspace))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("workspace_id"));
+    let e = client(&fake).login(options().timeout(0)).await.unwrap_err();
+    assert_eq!(e.field(), Some("timeout"));
+    assert_eq!((fake.issues(), fake.grants()), (0, 0));
+}

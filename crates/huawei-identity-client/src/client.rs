@@ -9,7 +9,7 @@ use token_common::credentials::{HuaweiCredentials, SignerCache};
 use token_common::encoding::path_segment;
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
-use token_common::{Error, HttpRequest, HttpResponse, Result, Transport};
+use token_common::{Error, HttpRequest, HttpResponse, Result, TokenCache, Transport};
 use url::Url;
 
 use crate::builder::IdentityStoreClientBuilder;
@@ -17,6 +17,7 @@ use crate::error::{is_signature_refusal, is_time_refusal, service_error};
 use crate::model::{
     BearerToken, BearerTokenInfo, BearerTokenList, ProvisioningTenant, ProvisioningTenantList,
 };
+use crate::token_source::BearerTokenSource;
 
 /// A client of Huawei Cloud IAM Identity Center's IdentityCenterStore service: SCIM bearer
 /// tokens and the provisioning tenants they belong to.
@@ -140,6 +141,34 @@ impl IdentityStoreClient {
         let req = self.delete_bearer_token_request(identity_store_id, tenant_id, token_id)?;
         self.send(req).await?;
         Ok(())
+    }
+
+    /// A cache that keeps a SCIM bearer token of the tenant valid: it creates one on first
+    /// use and the next ahead of expiry, within the tenant's two-token limit (the token it
+    /// replaced stays valid until the next rotation). See [`BearerTokenSource`]; for its
+    /// one option write `BearerTokenSource::new(client, ..)?.delete_replaced(true).into_cache()`.
+    ///
+    /// The ids are checked here, so a bad one fails now rather than at the first
+    /// [`get`](TokenCache::get): [`Error::InvalidInput`] naming `identity_store_id` or
+    /// `tenant_id` (empty, `.` or `..`), and nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn run() -> huawei_identity_client::Result<()> {
+    /// use huawei_identity_client::IdentityStoreClient;
+    ///
+    /// let client = IdentityStoreClient::builder().region("cn-north-4").build()?;
+    /// let cache = client.token_source("d-1234567890", "e0d69be4-ee68-4653-97e4-9e8a1b2c3d4e")?;
+    /// let token = cache.get().await?;
+    /// let header = format!("Bearer {}", token.value.token.expose_secret());
+    /// # let _ = header;
+    /// # Ok(()) }
+    /// ```
+    pub fn token_source(
+        &self,
+        identity_store_id: &str,
+        tenant_id: &str,
+    ) -> Result<TokenCache<BearerTokenSource>> {
+        Ok(BearerTokenSource::new(self.clone(), identity_store_id, tenant_id)?.into_cache())
     }
 
     /// Creates a provisioning tenant (a SCIM endpoint) in an identity store:

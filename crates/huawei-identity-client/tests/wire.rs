@@ -454,3 +454,70 @@ async fn endpoint_path_prefix_is_kept_on_the_wire_and_signed() {
     c.list_bearer_tokens(STORE, TENANT).await.unwrap();
     assert_eq!(single_request(&server).await.url.path(), BEARER_PATH);
 }
+
+#[tokio::test]
+async fn client_token_source_creates_once_and_serves_the_cached_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(BEARER_PATH))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"bearer_tokens":[]}"#, "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(BEARER_PATH))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(
+            format!(
+                r#"{{"creation_time":1754278569275,"expiration_time":1754282169275,"token":"{TOKEN_VALUE}","token_id":"tok-1"}}"#
+            ),
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let cache = client(&server.uri(), false)
+        .token_source(STORE, TENANT)
+        .unwrap();
+    let first = cache.get().await.unwrap();
+    assert_eq!(first.value.token_id, "tok-1");
+    assert_eq!(first.value.token.expose_secret(), TOKEN_VALUE);
+    let second = cache.get().await.unwrap();
+    assert_eq!(second.value.token_id, "tok-1");
+    let methods: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(
+        methods,
+        ["GET", "POST"],
+        "one list, one create; then cached"
+    );
+    assert_eq!(cache.source().current_token_id().as_deref(), Some("tok-1"));
+}
+
+#[tokio::test]
+async fn client_token_source_refuses_bad_ids_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let c = client(&server.uri(), false);
+    for (store, tenant, field) in [
+        ("", TENANT, "identity_store_id"),
+        ("..", TENANT, "identity_store_id"),
+        (STORE, "", "tenant_id"),
+        (STORE, ".", "tenant_id"),
+    ] {
+        let e = c.token_source(store, tenant).unwrap_err();
+        assert_eq!(e.field(), Some(field), "{store:?} {tenant:?}");
+        assert!(matches!(e, Error::InvalidInput { .. }));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
