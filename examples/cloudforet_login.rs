@@ -37,6 +37,9 @@ use cloud_tokens::cloudforet::{
 };
 use cloud_tokens::common::clock::unix_seconds;
 
+#[path = "shared/cli.rs"]
+mod cli;
+
 #[derive(Parser, Debug)]
 #[command(about = "Log in to Cloudforet and print a scoped access token")]
 #[command(group(ArgGroup::new("domain").args(["domain_id", "domain_name"])))]
@@ -68,23 +71,13 @@ struct Args {
     /// Route style: console (/identity/token/…) or v2 (/identity/v2/token/…).
     #[arg(long, value_enum, default_value = "console")]
     route: RouteArg,
-    /// Per-attempt HTTP timeout in seconds (fractions allowed, e.g. 0.5).
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    /// Time allowed for each attempt, in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, value_name = "S", value_parser = cli::parse_seconds)]
     timeout: Option<Duration>,
     /// Take settings from this environment of ~/.cfctl/setting.yaml (`current`: the one
     /// the file selects).
     #[arg(long, value_name = "NAME|current")]
     cfctl_environment: Option<String>,
-}
-
-fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err("must be more than zero seconds".to_owned());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -129,11 +122,7 @@ async fn main() -> ExitCode {
             eprintln!("{line}");
             ExitCode::from(3)
         }
-        Err(Failure::Error(e)) => {
-            eprintln!("error: {e}");
-            let bad_input = matches!(e, Error::InvalidInput { .. } | Error::Credentials { .. });
-            ExitCode::from(if bad_input { 2 } else { 1 })
-        }
+        Err(Failure::Error(e)) => cli::fail(&e),
     }
 }
 

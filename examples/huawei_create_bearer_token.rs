@@ -25,7 +25,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use huawei_identity_client::{Error, HuaweiAlgorithm, IdentityStoreClient};
+use cloud_tokens::huawei::{Error, HuaweiAlgorithm, IdentityStoreClient};
+
+#[path = "shared/cli.rs"]
+mod cli;
 
 /// Creates a SCIM bearer token for a provisioning tenant of an identity store.
 #[derive(Debug, Parser)]
@@ -43,8 +46,8 @@ struct Args {
     /// Another base URL (an emulator, a proxy); http:// is allowed to loopback only.
     #[arg(long)]
     endpoint: Option<String>,
-    /// Time allowed for each attempt, in seconds.
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    /// Time allowed for each attempt, in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, value_name = "S", value_parser = cli::parse_seconds)]
     timeout: Option<Duration>,
     /// How requests are signed: sha256 (SDK-HMAC-SHA256) or sm3 (SDK-HMAC-SM3).
     #[arg(long, value_name = "sha256|sm3", default_value = "sha256", value_parser = parse_algorithm)]
@@ -60,16 +63,6 @@ struct Output<'a> {
     expiration_time: i64,
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err("must be more than zero seconds".to_owned());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
-}
-
 fn parse_algorithm(s: &str) -> Result<HuaweiAlgorithm, String> {
     s.parse().map_err(|_| format!("`{s}` is not sha256 or sm3"))
 }
@@ -79,15 +72,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                Error::InvalidInput { .. }
-                | Error::Credentials { .. }
-                | Error::CredentialsNotFound { .. } => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
+        Err(e) => cli::fail(&e),
     }
 }
 

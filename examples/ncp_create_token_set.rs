@@ -28,6 +28,8 @@ use clap::Parser;
 use cloud_tokens::common::clock::unix_seconds;
 use cloud_tokens::ncp::{Error, KmsClient, Site, TokenSetOptions, TokenValidity};
 
+#[path = "shared/cli.rs"]
+mod cli;
 #[path = "shared/ncp.rs"]
 mod ncp;
 
@@ -53,8 +55,8 @@ struct Args {
     /// The profile of ~/.ncloud/configure to read when the environment has no keys.
     #[arg(long)]
     profile: Option<String>,
-    /// Time allowed for each attempt, in seconds.
-    #[arg(long, value_name = "S", value_parser = ncp::parse_seconds)]
+    /// Time allowed for each attempt, in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, value_name = "S", value_parser = cli::parse_seconds)]
     timeout: Option<Duration>,
 }
 

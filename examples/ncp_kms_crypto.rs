@@ -39,6 +39,8 @@ use cloud_tokens::ncp::{
 };
 use serde_json::{json, Value};
 
+#[path = "shared/cli.rs"]
+mod cli;
 #[path = "shared/ncp.rs"]
 mod ncp;
 
@@ -63,8 +65,8 @@ struct Args {
     /// The profile of ~/.ncloud/configure to read when the environment has no keys.
     #[arg(long, global = true)]
     profile: Option<String>,
-    /// Time allowed for each attempt, in seconds.
-    #[arg(long, global = true, value_name = "S", value_parser = ncp::parse_seconds)]
+    /// Time allowed for each attempt, in seconds (fractions allowed, e.g. 0.5).
+    #[arg(long, global = true, value_name = "S", value_parser = cli::parse_seconds)]
     timeout: Option<Duration>,
     /// A file holding a refresh token: token mode (wins over NCLOUD_KMS_REFRESH_TOKEN).
     #[arg(long, global = true, value_name = "FILE")]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use cloud_tokens::cloudforet::{
-    Credentials, GrantRequest, IdentityClient, IssueRequest, LoginOptions, Scope, Session,
+    Credentials, GrantRequest, IdentityClient, IssueRequest, LoginOptions, Scope,
 };
 use cloud_tokens::common::clock::{Clock, SystemClock};
 use cloud_tokens::common::credentials::{HuaweiCredentials, NcpCredentials};
@@ -235,11 +235,9 @@ async fn cloudforet(
         granted.role_type.as_ref().map_or("(none)", |r| r.as_str())
     );
 
-    let session = Session::login(
-        &identity,
-        LoginOptions::new(credentials, domain.domain_id).scope(Scope::Domain),
-    )
-    .await?;
+    let session = identity
+        .login(LoginOptions::new(credentials, domain.domain_id).scope(Scope::Domain))
+        .await?;
     let first = session.access_token().await?;
     row(
         "session",

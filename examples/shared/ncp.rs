@@ -1,9 +1,8 @@
 //! What the NCP examples share (included with `#[path]`, so it is not an example itself):
-//! the argument parsers, the account-key chain, and the output and exit-code contract of
-//! DESIGN.md.
+//! the `--site` parser, the account-key chain, and printing the answer. The option types
+//! and exit codes every example shares are in `cli.rs`, included beside this file.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use cloud_tokens::ncp::{
     Error, KmsClientBuilder, LoadChain, NcpEnvironment, NcpProfile, NcpServerRole, Site,
@@ -13,17 +12,6 @@ use cloud_tokens::ncp::{
 pub fn parse_site(s: &str) -> Result<Site, String> {
     s.parse()
         .map_err(|_| "must be one of public, kr, jp, gov".to_owned())
-}
-
-/// `--timeout`: seconds, more than zero (fractions allowed).
-pub fn parse_seconds(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_nan() || secs <= 0.0 {
-        return Err("must be more than zero seconds".to_owned());
-    }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
 /// Account keys the way the official tools find them: the environment, then
@@ -41,22 +29,13 @@ pub fn with_account_keys(builder: KmsClientBuilder, profile: Option<&str>) -> Km
     ))
 }
 
-/// Prints the JSON answer on stdout (exit 0), or one line on stderr: exit 2 for bad
-/// arguments, invalid input and missing or broken credentials, 1 for the rest.
+/// Prints the JSON answer on stdout (exit 0), or the failure as `cli::fail` does.
 pub fn finish(result: Result<serde_json::Value, Error>) -> ExitCode {
     match result {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                Error::InvalidInput { .. }
-                | Error::Credentials { .. }
-                | Error::CredentialsNotFound { .. } => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
+        Err(e) => crate::cli::fail(&e),
     }
 }
