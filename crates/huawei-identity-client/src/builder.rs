@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use token_common::credentials::{
     huawei_default_chain, huawei_project_id, CredentialsCache, Environment, HuaweiChainOptions,
@@ -12,7 +11,7 @@ use token_common::credentials::{
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::transport::{parse_endpoint, TransportOptions};
-use token_common::{Error, Result, Transport};
+use token_common::{Error, Result};
 
 use crate::client::{IdentityStoreClient, Inner};
 use crate::region;
@@ -170,32 +169,7 @@ impl IdentityStoreClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
-    /// set it on that transport instead.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3). Not with
-    /// [`transport`](Self::transport).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.transport.max_attempts = Some(n);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through a prebuilt transport (say, with an injected clock or HTTP client);
-    /// its own settings then apply in full.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, reads the credentials and builds the client.
     ///
@@ -476,7 +450,7 @@ mod tests {
         let e = IdentityStoreClient::builder()
             .region("cn-north-4")
             .credentials(creds())
-            .timeout(Duration::ZERO)
+            .timeout(std::time::Duration::ZERO)
             .build()
             .unwrap_err();
         assert_eq!(e.field(), Some("timeout"));

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use token_common::credentials::{
     CredentialsCache, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment, NcpProfile,
@@ -223,31 +222,7 @@ impl KmsClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.transport.max_attempts = Some(attempts);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through this transport (shared with other clients, or with an injected clock
-    /// or HTTP client). Its own settings then apply: combining it with
-    /// [`timeout`](Self::timeout) or [`max_attempts`](Self::max_attempts) is refused.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, resolves the credentials and builds the client.
     pub fn build(self) -> Result<KmsClient> {

@@ -31,7 +31,6 @@ mod model;
 mod provider;
 
 use std::fmt;
-use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
@@ -190,30 +189,7 @@ impl StsClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.transport.max_attempts = Some(attempts);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through this transport; combining it with [`timeout`](Self::timeout) or
-    /// [`max_attempts`](Self::max_attempts) is refused.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, resolves the key and builds the client.
     pub fn build(self) -> Result<StsClient> {
