@@ -151,7 +151,7 @@ mod report {
     }
 
     /// Rounds of `iters` calls of each, alternating which goes first; `overhead` (say, a
-    /// request clone the signer needs) is timed in the same rounds and subtracted from
+    /// per-attempt request copy the signer needs) is timed in the same rounds and subtracted from
     /// `ours`.
     pub fn compare(
         name: &'static str,
@@ -265,7 +265,8 @@ fn ratio_report() {
         None,
     ));
 
-    // Huawei, the create-bearer-token request: clone + sign, clone subtracted.
+    // Huawei, the create-bearer-token request: the transport's per-attempt copy + sign, the
+    // copy subtracted.
     let base = bearer_token_request();
     for (name, alg, sm3, target) in [
         (
@@ -289,11 +290,11 @@ fn ratio_report() {
     ] {
         let signer = huawei_signer(alg.clone());
         let canonical = bearer_token_canonical(sm3);
-        let mut clone_only = || {
-            black_box(black_box(&base).clone());
+        let mut copy_only = || {
+            black_box(black_box(&base).for_attempt());
         };
         let ours = || {
-            let mut req = black_box(&base).clone();
+            let mut req = black_box(&base).for_attempt();
             signer.sign(&mut req, now()).unwrap();
             black_box(req);
         };
@@ -313,7 +314,7 @@ fn ratio_report() {
                         ));
                     },
                     ours,
-                    Some(&mut clone_only),
+                    Some(&mut copy_only),
                 )
             }
             HuaweiAlgorithm::HmacSha256 => {
@@ -331,7 +332,7 @@ fn ratio_report() {
                         ));
                     },
                     ours,
-                    Some(&mut clone_only),
+                    Some(&mut copy_only),
                 )
             }
             _ => {
@@ -356,7 +357,7 @@ fn ratio_report() {
                         ));
                     },
                     ours,
-                    Some(&mut clone_only),
+                    Some(&mut copy_only),
                 )
             }
         };
@@ -364,7 +365,7 @@ fn ratio_report() {
     }
     // Diagnostic, no target: what the Huawei signer must write into the request's
     // `HeaderMap` besides hashing (X-Sdk-Date, X-Project-Id, Host, Authorization), timed
-    // on the same clones and against the same floor, to show how much of the gap to the
+    // on the same copies and against the same floor, to show how much of the gap to the
     // floor is the header map rather than the signer.
     {
         let canonical = bearer_token_canonical(false);
@@ -380,8 +381,8 @@ fn ratio_report() {
             .host_str()
             .unwrap()
             .to_owned();
-        let mut clone_only = || {
-            black_box(black_box(&base).clone());
+        let mut copy_only = || {
+            black_box(black_box(&base).for_attempt());
         };
         rows.push(report::compare(
             "diagnostic: its 4 header writes alone vs the same floor",
@@ -395,7 +396,7 @@ fn ratio_report() {
                 ));
             },
             || {
-                let mut req = black_box(&base).clone();
+                let mut req = black_box(&base).for_attempt();
                 let h = &mut req.headers;
                 h.insert(
                     "x-sdk-date",
@@ -412,7 +413,7 @@ fn ratio_report() {
                 );
                 black_box(req);
             },
-            Some(&mut clone_only),
+            Some(&mut copy_only),
         ));
     }
     let canonical = bearer_token_canonical(false);
@@ -500,7 +501,7 @@ fn huawei_signature(c: &mut Criterion) {
         let signer = huawei_signer(alg);
         c.bench_function(name, |b| {
             b.iter_batched_ref(
-                || base.clone(),
+                || base.for_attempt(),
                 |req| signer.sign(black_box(req), now()).unwrap(),
                 criterion::BatchSize::SmallInput,
             )

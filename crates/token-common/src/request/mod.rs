@@ -42,6 +42,11 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
     "x-ncp-metadata-token",
 ];
 
+/// Headers a signer may add to a request (Huawei writes up to five: `X-Sdk-Date`, the
+/// scope, `X-Security-Token`, `Host`, `Authorization`; NCP three), room for which
+/// [`HttpRequest::for_attempt`] keeps.
+const SIGNER_HEADROOM: usize = 6;
+
 /// Whether a header's value carries a credential (see [`SENSITIVE_HEADERS`]).
 pub fn is_sensitive_header(name: &HeaderName) -> bool {
     SENSITIVE_HEADERS.contains(&name.as_str())
@@ -80,6 +85,39 @@ impl HttpRequest {
             body: None,
             path_template,
             idempotency: None,
+        }
+    }
+
+    /// The copy the transport signs and sends on each attempt: equal to a clone, with room
+    /// in its header map for the headers a signer adds.
+    ///
+    /// A cloned `HeaderMap` keeps no spare capacity, so the four headers a Huawei signer
+    /// writes would grow its entries twice, moving every header each time: that alone cost
+    /// more than the hashing around it. This copy is sized once.
+    ///
+    /// ```
+    /// use reqwest::header::{HeaderValue, CONTENT_TYPE};
+    /// let url = "https://example.com/v1/x".parse().unwrap();
+    /// let mut req = token_common::HttpRequest::new(reqwest::Method::POST, url, "/v1/x");
+    /// req.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    /// req.headers.append("x-many", HeaderValue::from_static("1"));
+    /// req.headers.append("x-many", HeaderValue::from_static("2"));
+    /// let copy = req.for_attempt();
+    /// assert_eq!(copy.headers, req.headers);
+    /// assert!(copy.headers.capacity() >= req.headers.len() + 6);
+    /// ```
+    pub fn for_attempt(&self) -> Self {
+        let mut headers = HeaderMap::with_capacity(self.headers.len() + SIGNER_HEADROOM);
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        Self {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers,
+            body: self.body.clone(),
+            path_template: self.path_template,
+            idempotency: self.idempotency,
         }
     }
 

@@ -319,7 +319,7 @@ impl Transport {
         let mut skew_corrected = false;
         loop {
             attempt += 1;
-            let mut signed = request.clone();
+            let mut signed = request.for_attempt();
             if let Err(e) = signer.sign(&mut signed, self.now_at(&request.url)) {
                 zeroize::Zeroize::zeroize(&mut signed.body);
                 return Err(e);
