@@ -197,11 +197,8 @@ impl IdentityStoreClientBuilder {
                     "give a region with `.region(\"cn-north-4\")` or a URL with `.endpoint(..)`",
                 )),
             };
-        // The client appends `/v1/...` to this text, so no trailing `/`.
-        let endpoint = parse_endpoint(&field, &endpoint, allow_http)?
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned();
+        // Its path without a trailing `/`: the client appends `/v1/...` to it.
+        let endpoint = parse_endpoint(&field, &endpoint, allow_http)?;
 
         let clock = transport.clock().clone();
         let mut fixed = None;
@@ -282,8 +279,8 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            c.endpoint(),
-            "https://identitystore.cn-north-4.myhuaweicloud.com"
+            c.endpoint().as_str(),
+            "https://identitystore.cn-north-4.myhuaweicloud.com/"
         );
         assert_eq!(c.project_id(), "p-1");
     }
@@ -304,8 +301,8 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            c.endpoint(),
-            "https://identitystore.eu-west-101.myhuaweicloud.com"
+            c.endpoint().as_str(),
+            "https://identitystore.eu-west-101.myhuaweicloud.com/"
         );
     }
 
@@ -321,7 +318,7 @@ mod tests {
             .environment(env.clone())
             .build()
             .unwrap();
-        assert_eq!(c.endpoint(), "https://ids.internal.example.com");
+        assert_eq!(c.endpoint().as_str(), "https://ids.internal.example.com/");
         let c = IdentityStoreClient::builder()
             .region("cn-east-3")
             .endpoint("http://127.0.0.1:9/base/")
@@ -329,7 +326,7 @@ mod tests {
             .environment(env)
             .build()
             .unwrap();
-        assert_eq!(c.endpoint(), "http://127.0.0.1:9/base");
+        assert_eq!(c.endpoint().as_str(), "http://127.0.0.1:9/base");
     }
 
     #[test]

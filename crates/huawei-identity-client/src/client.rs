@@ -10,6 +10,7 @@ use token_common::encoding::path_segment;
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::{Error, HttpRequest, HttpResponse, Result, Transport};
+use url::Url;
 
 use crate::builder::IdentityStoreClientBuilder;
 use crate::error::{is_signature_refusal, is_time_refusal, service_error};
@@ -32,7 +33,8 @@ pub struct IdentityStoreClient {
 }
 
 pub(crate) struct Inner {
-    pub(crate) endpoint: String,
+    /// The base URL, parsed once at `build()` (its path without a trailing `/`).
+    pub(crate) endpoint: Url,
     pub(crate) project_id: String,
     pub(crate) algorithm: HuaweiAlgorithm,
     /// The credentials (static, or refreshed ahead of expiry) and the signer prepared once
@@ -44,7 +46,7 @@ pub(crate) struct Inner {
 impl fmt::Debug for IdentityStoreClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdentityStoreClient")
-            .field("endpoint", &self.inner.endpoint)
+            .field("endpoint", &self.inner.endpoint.as_str())
             .field("project_id", &self.inner.project_id)
             .field("algorithm", &self.inner.algorithm)
             .field("credentials", &self.inner.signers)
@@ -59,8 +61,22 @@ impl IdentityStoreClient {
         IdentityStoreClientBuilder::default()
     }
 
-    /// The base URL requests go to (no trailing `/`).
-    pub fn endpoint(&self) -> &str {
+    /// The base URL requests go to: the region's, the override variable's or the one
+    /// given to [`endpoint`](IdentityStoreClientBuilder::endpoint), its path prefix kept
+    /// without a trailing `/` (a bare host reads `https://host/`, as [`Url`] writes an
+    /// empty path). Requests go to this URL with `/v1/identity-stores/…` appended.
+    ///
+    /// ```
+    /// use huawei_identity_client::{HuaweiCredentials, IdentityStoreClient};
+    ///
+    /// let client = IdentityStoreClient::builder()
+    ///     .endpoint("http://127.0.0.1:8080/huawei/")
+    ///     .credentials(HuaweiCredentials::new("AK", "SK").with_project_id("p-1"))
+    ///     .build()?;
+    /// assert_eq!(client.endpoint().as_str(), "http://127.0.0.1:8080/huawei");
+    /// # Ok::<(), huawei_identity_client::Error>(())
+    /// ```
+    pub fn endpoint(&self) -> &Url {
         &self.inner.endpoint
     }
 
@@ -68,17 +84,13 @@ impl IdentityStoreClient {
     /// as measured after a refusal for time (0 until then). Kept per endpoint: a transport
     /// shared with other services keeps their offsets apart.
     pub fn clock_skew_ms(&self) -> i64 {
-        url::Url::parse(&self.inner.endpoint)
-            .map_or(0, |u| self.inner.transport.clock_skew_ms_at(&u))
+        self.inner.transport.clock_skew_ms_at(&self.inner.endpoint)
     }
 
     /// The service's time as best known: the local clock corrected by the skew measured
     /// for this endpoint (what the service's own times are compared with).
     pub(crate) fn service_now(&self) -> std::time::SystemTime {
-        match url::Url::parse(&self.inner.endpoint) {
-            Ok(u) => self.inner.transport.now_at(&u),
-            Err(_) => self.inner.transport.now(),
-        }
+        self.inner.transport.now_at(&self.inner.endpoint)
     }
 
     /// The project id sent as `X-Project-Id`.
@@ -231,7 +243,10 @@ impl IdentityStoreClient {
     /// An unsigned request to `path` (already encoded). `Content-Type: application/json`
     /// is set although there is no body: the official SDK sends (and so signs) it.
     fn request(&self, method: Method, path: &str, template: &'static str) -> Result<HttpRequest> {
-        let url = url::Url::parse(&format!("{}{path}", self.inner.endpoint))
+        // The base's own path (a prefix, or `/` for a bare host) without its trailing `/`,
+        // then the call's path: the same text the client has always sent and signed.
+        let base = self.inner.endpoint.as_str().trim_end_matches('/');
+        let url = Url::parse(&format!("{base}{path}"))
             .map_err(|e| Error::invalid_input("endpoint", format!("makes an invalid URL: {e}")))?;
         let mut req = HttpRequest::new(method, url, template);
         req.headers

@@ -419,6 +419,43 @@ async fn undecodable_success_body_is_a_decode_error_without_the_token() {
 }
 
 #[tokio::test]
+async fn endpoint_path_prefix_is_kept_on_the_wire_and_signed() {
+    let server = MockServer::start().await;
+    let prefixed = format!("/huawei{BEARER_PATH}");
+    Mock::given(method("GET"))
+        .and(path(prefixed.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"bearer_tokens":[]}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&format!("{}/huawei/", server.uri()), false);
+    assert_eq!(c.endpoint().as_str(), format!("{}/huawei", server.uri()));
+    assert!(c
+        .list_bearer_tokens(STORE, TENANT)
+        .await
+        .unwrap()
+        .is_empty());
+    let req = single_request(&server).await;
+    assert_eq!(req.url.path(), prefixed);
+    assert_common_headers(&req, false);
+
+    // A bare host: `Url` writes its path as `/`, and the call's path follows it once.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(BEARER_PATH))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"bearer_tokens":[]}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server.uri(), false);
+    assert_eq!(c.endpoint().as_str(), format!("{}/", server.uri()));
+    c.list_bearer_tokens(STORE, TENANT).await.unwrap();
+    assert_eq!(single_request(&server).await.url.path(), BEARER_PATH);
+}
+
+#[tokio::test]
 async fn the_builders_clock_dates_the_signature_and_is_refused_with_a_transport() {
     use std::sync::Arc;
 
