@@ -34,7 +34,7 @@ use std::fmt;
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
-use token_common::credentials::{LoadCredentials, NcpCredentials, ProvideCredentials};
+use token_common::credentials::NcpCredentials;
 use token_common::transport::{parse_endpoint, TransportOptions};
 use url::Url;
 
@@ -156,30 +156,7 @@ impl fmt::Debug for StsClientBuilder {
 }
 
 impl StsClientBuilder {
-    /// Signs with this (sub-account or STS) key.
-    pub fn credentials(mut self, credentials: NcpCredentials) -> Self {
-        self.credentials = Some(Keys::Fixed(credentials));
-        self
-    }
-
-    /// Takes the key from a static provider, asked once at [`build`](Self::build).
-    pub fn credentials_provider(
-        mut self,
-        provider: impl ProvideCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Provider(Box::new(provider)));
-        self
-    }
-
-    /// Signs with temporary keys from `source`, kept fresh (see
-    /// [`KmsClientBuilder::credentials_loader`](crate::KmsClientBuilder::credentials_loader)).
-    pub fn credentials_loader(
-        mut self,
-        source: impl LoadCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Loader(Box::new(source)));
-        self
-    }
+    token_common::credentials_setters!(NcpCredentials);
 
     /// Talks to this STS base URL (default [`STS_ENDPOINT`]); `/api/v1/credentials` is
     /// appended to its path. `https://`, or `http://` to loopback, unless
