@@ -144,19 +144,11 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
-    {
-        return None;
-    }
+    let num = |r| decimal_field(s, r);
+    let local = civil_seconds(
+        [num(0..4)?, num(5..7)?, num(8..10)?],
+        [num(11..13)?, num(14..16)?, num(17..19)?],
+    )?;
     let mut rest = &s[19..];
     let mut nanos: u32 = 0;
     if let Some(frac) = rest.strip_prefix('.') {
@@ -188,9 +180,28 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_secs;
-    Some(from_unix_seconds(secs) + Duration::from_nanos(u64::from(nanos)))
+    Some(from_unix_seconds(local - offset_secs) + Duration::from_nanos(u64::from(nanos)))
+}
+
+/// The number written in `s[range]`, ASCII digits only (no sign, no spaces): the fields of
+/// the dates parsed here.
+pub(crate) fn decimal_field(s: &str, range: std::ops::Range<usize>) -> Option<i64> {
+    let part = s.get(range)?;
+    if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    part.parse().ok()
+}
+
+/// Seconds since the Unix epoch of a UTC `[year, month, day]` and `[hour, minute,
+/// second]`; `None` for a date that does not exist (2021-02-29, month 13) or a time out of
+/// range (a leap second, 60, is accepted).
+pub(crate) fn civil_seconds([y, mo, d]: [i64; 3], [h, mi, se]: [i64; 3]) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
 // The UTC calendar, for every crate here that formats or parses dates: Howard Hinnant's

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::clock::{civil_from_days, days_from_civil, days_in_month};
+use crate::clock::{civil_from_days, civil_seconds, decimal_field};
 
 /// A signing time formatted as `YYYYMMDDTHHMMSSZ`, held on the stack.
 ///
@@ -88,23 +88,12 @@ pub fn parse_sdk_date(s: &str) -> Option<SystemTime> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
-    {
-        return None;
-    }
-    let days = days_from_civil(y, mo, d);
-    Some(crate::clock::from_unix_seconds(
-        days * 86_400 + h * 3600 + mi * 60 + se,
-    ))
+    let num = |r| decimal_field(s, r);
+    let secs = civil_seconds(
+        [num(0..4)?, num(4..6)?, num(6..8)?],
+        [num(9..11)?, num(11..13)?, num(13..15)?],
+    )?;
+    Some(crate::clock::from_unix_seconds(secs))
 }
 
 #[cfg(test)]
@@ -119,6 +108,11 @@ mod tests {
         }
         assert_eq!(parse_sdk_date("20250101T120000"), None);
         assert_eq!(parse_sdk_date("2025010xT120000Z"), None);
+        // The calendar rule shared with `parse_rfc3339`: days and times that do not exist.
+        assert_eq!(parse_sdk_date("20210229T120000Z"), None);
+        assert_eq!(parse_sdk_date("20251301T120000Z"), None);
+        assert_eq!(parse_sdk_date("20250101T240000Z"), None);
+        assert!(parse_sdk_date("20240229T120000Z").is_some());
     }
 
     #[test]
