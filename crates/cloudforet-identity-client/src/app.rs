@@ -16,7 +16,7 @@ use token_common::transport::BoxFuture;
 use token_common::{Error, Expiring, Result, SecretString, TokenSource};
 
 use crate::grant::{GrantTokenInfo, RoleType};
-use crate::session::AccessToken;
+use crate::session::SessionAccessToken;
 use crate::source::AccessTokenSource;
 
 /// Where errors about an App secret say the credentials came from.
@@ -242,11 +242,11 @@ impl AppSecret {
 
     /// The secret as a token, or [`Error::SessionExpired`] once it has expired (like a
     /// session whose refresh token ran out: a new secret is needed).
-    fn current(&self) -> Result<AccessToken> {
+    fn current(&self) -> Result<SessionAccessToken> {
         self.check_unexpired().map_err(|e| Error::SessionExpired {
             reason: e.to_string(),
         })?;
-        Ok(AccessToken::from_expiring(self.token.clone()))
+        Ok(SessionAccessToken::from_expiring(self.token.clone()))
     }
 }
 
@@ -254,13 +254,13 @@ impl AccessTokenSource for AppSecret {
     /// The secret, checked against its `exp` first: an expired secret is
     /// [`Error::SessionExpired`] (no call is made; nothing can renew it but regenerating
     /// the App's secret).
-    fn access_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SessionAccessToken>> {
         Box::pin(async move { self.current() })
     }
 
     /// Nothing can be renewed: the secret is all there is. The refusal is logged (the
     /// App may be disabled, or its secret regenerated, which revokes this one).
-    fn report_unauthorized(&self, _token: &AccessToken) {
+    fn report_unauthorized(&self, _token: &SessionAccessToken) {
         tracing::warn!(
             domain_id = %self.claims.domain_id,
             app_id = self.claims.app_id.as_deref().unwrap_or(""),

@@ -1,10 +1,9 @@
 //! Building an [`IdentityClient`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use token_common::transport::{parse_endpoint, TransportOptions};
-use token_common::{Error, Result, Transport};
+use token_common::{Error, Result};
 
 use crate::client::{IdentityClient, Inner};
 
@@ -47,32 +46,7 @@ impl IdentityClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
-    /// set it on that transport instead.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3). Only connection failures, 429,
-    /// 502, 503 and 504 are retried. Not with [`transport`](Self::transport).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.transport.max_attempts = Some(n);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through a prebuilt transport (an injected clock or HTTP client, custom
-    /// backoff). Its own settings then apply in full.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<IdentityClient> {

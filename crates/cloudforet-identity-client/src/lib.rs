@@ -109,7 +109,9 @@ pub use domain::DomainAuthInfo;
 pub use error::{MfaRequired, MfaType};
 pub use grant::{GrantRequest, GrantTokenInfo, GrantType, RoleType, Scope};
 pub use issue::{AuthType, Credentials, IssueRequest, TokenInfo, MAX_TIMEOUT_SECONDS};
-pub use session::{AccessToken, LoginOptions, Relogin, Session};
+#[allow(deprecated)]
+pub use session::AccessToken;
+pub use session::{LoginOptions, Relogin, Session, SessionAccessToken};
 pub use source::AccessTokenSource;
 pub use totp::{TotpSecret, LATE_IN_STEP};
 

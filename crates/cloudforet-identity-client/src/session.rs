@@ -153,9 +153,13 @@ impl fmt::Debug for LoginOptions {
 
 /// An access token handed out by a [`Session`]. `Debug` never prints the token.
 #[derive(Debug, Clone)]
-pub struct AccessToken(Arc<Expiring<GrantTokenInfo>>);
+pub struct SessionAccessToken(Arc<Expiring<GrantTokenInfo>>);
 
-impl AccessToken {
+/// The old name of [`SessionAccessToken`].
+#[deprecated(note = "renamed SessionAccessToken (ncp_kms_client's is KmsAccessToken)")]
+pub type AccessToken = SessionAccessToken;
+
+impl SessionAccessToken {
     pub(crate) fn from_expiring(token: Arc<Expiring<GrantTokenInfo>>) -> Self {
         Self(token)
     }
@@ -274,21 +278,21 @@ impl Session {
 
     /// A valid access token: from memory while fresh, else from one grant shared by every
     /// caller waiting for it.
-    pub async fn access_token(&self) -> Result<AccessToken> {
-        self.cache.get().await.map(AccessToken)
+    pub async fn access_token(&self) -> Result<SessionAccessToken> {
+        self.cache.get().await.map(SessionAccessToken)
     }
 
     /// Like [`access_token`](Self::access_token), but when the token is due for a re-grant
     /// (inside the refresh margin, still valid) waits for that grant instead of returning
     /// the current token at once. A failed re-grant still gives the valid token.
-    pub async fn fresh_access_token(&self) -> Result<AccessToken> {
-        self.cache.get_fresh().await.map(AccessToken)
+    pub async fn fresh_access_token(&self) -> Result<SessionAccessToken> {
+        self.cache.get_fresh().await.map(SessionAccessToken)
     }
 
     /// Tells the session that the service answered 401 to `token`: the next
     /// [`access_token`](Self::access_token) grants a new one (once, however many callers
     /// report the same token).
-    pub fn report_unauthorized(&self, token: &AccessToken) {
+    pub fn report_unauthorized(&self, token: &SessionAccessToken) {
         self.cache.invalidate(&token.0);
     }
 
@@ -298,7 +302,7 @@ impl Session {
         &self,
         scope: Scope,
         workspace_id: Option<String>,
-    ) -> Result<AccessToken> {
+    ) -> Result<SessionAccessToken> {
         check_scope(scope, workspace_id.as_deref())?;
         let granter = self.cache.source();
         let previous = granter.switch_scope(scope, workspace_id);
@@ -320,7 +324,7 @@ impl Session {
     }
 
     /// When the refresh token expires, on this client's clock (see
-    /// [`AccessToken::expires_at`]); after that the session must log in again.
+    /// [`SessionAccessToken::expires_at`]); after that the session must log in again.
     pub fn refresh_token_expires_at(&self) -> Option<SystemTime> {
         self.cache.source().state().refresh_expires_at
     }

@@ -6,7 +6,7 @@ use token_common::transport::BoxFuture;
 use token_common::{Expiring, Result, TokenSource};
 
 use crate::grant::GrantTokenInfo;
-use crate::session::{AccessToken, Session};
+use crate::session::{Session, SessionAccessToken};
 
 /// Something that hands out a valid access token and hears about 401s: a user's
 /// [`Session`] (which re-grants) or an [`AppSecret`](crate::AppSecret) (which is its own
@@ -27,18 +27,18 @@ use crate::session::{AccessToken, Session};
 /// ```
 pub trait AccessTokenSource: Send + Sync + fmt::Debug {
     /// A valid access token.
-    fn access_token(&self) -> BoxFuture<'_, Result<AccessToken>>;
+    fn access_token(&self) -> BoxFuture<'_, Result<SessionAccessToken>>;
 
     /// The service answered 401 to `token`.
-    fn report_unauthorized(&self, token: &AccessToken);
+    fn report_unauthorized(&self, token: &SessionAccessToken);
 }
 
 impl AccessTokenSource for Session {
-    fn access_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+    fn access_token(&self) -> BoxFuture<'_, Result<SessionAccessToken>> {
         Box::pin(Session::access_token(self))
     }
 
-    fn report_unauthorized(&self, token: &AccessToken) {
+    fn report_unauthorized(&self, token: &SessionAccessToken) {
         Session::report_unauthorized(self, token)
     }
 }

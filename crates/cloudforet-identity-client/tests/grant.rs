@@ -216,3 +216,66 @@ async fn domain_auth_info_on_both_routes() {
         .unwrap_err();
     assert_eq!(e.field(), Some("name"));
 }
+
+#[tokio::test]
+async fn the_builders_clock_judges_the_sessions_expiry_and_is_refused_with_a_transport() {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use cloudforet_identity_client::{Credentials, IdentityClient, LoginOptions, Session};
+    use support::issued_token;
+    use token_common::clock::{Clock, ManualClock};
+
+    let server = MockServer::start().await;
+    for (route, answer) in [
+        (
+            "/identity/token/issue",
+            json!({"access_token": token("ACCESS_TOKEN", 1_900_000_000, "a"),
+                   "refresh_token": token("REFRESH_TOKEN", 1_900_009_000, "r")}),
+        ),
+        (
+            "/identity/token/grant",
+            json!({"access_token": issued_token("ACCESS_TOKEN", 1_900_000_000, 1_900_001_800, "g"),
+                   "role_type": "DOMAIN_ADMIN", "domain_id": "domain-123"}),
+        ),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .mount(&server)
+            .await;
+    }
+    // Far from both the system clock and the tokens' own times: only the given clock
+    // can put the expiry here.
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_000_000_000));
+    let client = IdentityClient::builder()
+        .endpoint(&server.uri())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let given: Arc<dyn Clock> = clock.clone();
+    assert!(Arc::ptr_eq(client.transport().clock(), &given));
+    let session = Session::login(
+        &client,
+        LoginOptions::new(Credentials::local("alice", "pw"), "domain-123"),
+    )
+    .await
+    .unwrap();
+    let token = session.access_token().await.unwrap();
+    assert_eq!(
+        token.expires_at(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_000_000_000 + 1800))
+    );
+
+    let e = IdentityClient::builder()
+        .endpoint(&server.uri())
+        .clock(clock)
+        .transport(
+            cloudforet_identity_client::Transport::builder()
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("clock"), "{e}");
+}

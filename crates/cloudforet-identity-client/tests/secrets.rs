@@ -91,7 +91,7 @@ async fn debug_output_never_contains_secrets() {
     .unwrap();
     check("Session", &session);
     let t = session.access_token().await.unwrap();
-    check("AccessToken", &t);
+    check("SessionAccessToken", &t);
     assert_clean("bearer", &format!("{:?} {}", t.bearer(), t.bearer()));
     assert!(t.bearer().expose_secret().starts_with("Bearer eyJ"));
 }

@@ -119,7 +119,7 @@ fn options() -> LoginOptions {
     LoginOptions::new(Credentials::local("alice", "pw"), "domain-123")
 }
 
-fn jti(token: &cloudforet_identity_client::AccessToken) -> String {
+fn jti(token: &cloudforet_identity_client::SessionAccessToken) -> String {
     token_common::jwt::read_claims(token.secret().expose_secret())
         .unwrap()
         .get_str("jti")

@@ -2,17 +2,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use token_common::credentials::{
-    huawei_default_chain, huawei_project_id, CredentialsCache, Environment, HuaweiChainOptions,
-    HuaweiCredentials, HuaweiScope, LoadCredentials, ProvideCredentials, SignerCache,
-    StaticCredentials,
+    huawei_default_chain, huawei_project_id, CredentialsCache, CredentialsSetting, Environment,
+    HuaweiChainOptions, HuaweiCredentials, HuaweiScope, LoadCredentials, ProvideCredentials,
+    SignerCache, StaticCredentials,
 };
 use token_common::signing::huawei::HuaweiAlgorithm;
 use token_common::signing::HuaweiSigner;
 use token_common::transport::{parse_endpoint, TransportOptions};
-use token_common::{Error, Result, Transport};
+use token_common::{Error, Result};
 
 use crate::client::{IdentityStoreClient, Inner};
 use crate::region;
@@ -28,7 +27,7 @@ const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VE
 ///
 /// Credentials come from [`credentials`](Self::credentials) or
 /// [`credentials_provider`](Self::credentials_provider) (read once, at `build`), or from
-/// [`credentials_source`](Self::credentials_source) (loaded when first needed and kept
+/// [`credentials_loader`](Self::credentials_loader) (loaded when first needed and kept
 /// fresh). By default they come from the Huawei default chain
 /// ([`huawei_default_chain`]): the environment, the `[basic]` section of
 /// `~/.huaweicloud/credentials`, pod identity (when `HC_CONTAINER_CREDENTIALS_FULL_URI` is
@@ -58,6 +57,18 @@ enum Credentials {
     Provided(Box<dyn ProvideCredentials<HuaweiCredentials>>),
     /// Loaded when needed and kept fresh.
     Source(Box<dyn LoadCredentials<HuaweiCredentials>>),
+}
+
+impl From<CredentialsSetting<HuaweiCredentials>> for Credentials {
+    fn from(setting: CredentialsSetting<HuaweiCredentials>) -> Self {
+        match setting {
+            CredentialsSetting::Fixed(c) => {
+                Credentials::Provided(Box::new(StaticCredentials::new(c)))
+            }
+            CredentialsSetting::Provider(p) => Credentials::Provided(p),
+            CredentialsSetting::Loader(l) => Credentials::Source(l),
+        }
+    }
 }
 
 impl fmt::Debug for IdentityStoreClientBuilder {
@@ -111,31 +122,16 @@ impl IdentityStoreClientBuilder {
         self
     }
 
-    /// Signs with these credentials (the default chain is not consulted).
-    pub fn credentials(mut self, credentials: HuaweiCredentials) -> Self {
-        self.credentials = Some(Credentials::Provided(Box::new(StaticCredentials::new(
-            credentials,
-        ))));
-        self
-    }
+    token_common::credentials_setters!(HuaweiCredentials);
 
-    /// Reads credentials from this provider (at `build`).
-    pub fn credentials_provider(
-        mut self,
-        provider: impl ProvideCredentials<HuaweiCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Credentials::Provided(Box::new(provider)));
-        self
-    }
-
-    /// Loads credentials from this source when first needed, and again ahead of their
-    /// expiry (instance metadata, pod identity, federation, a chain of them, your own).
+    /// The old name of [`credentials_loader`](Self::credentials_loader), the word every
+    /// client builder uses for a [`LoadCredentials`] source.
+    #[deprecated(note = "renamed credentials_loader, the word every client builder uses")]
     pub fn credentials_source(
-        mut self,
+        self,
         source: impl LoadCredentials<HuaweiCredentials> + 'static,
     ) -> Self {
-        self.credentials = Some(Credentials::Source(Box::new(source)));
-        self
+        self.credentials_loader(source)
     }
 
     /// The project id sent as `X-Project-Id`, overriding the credentials' one.
@@ -170,32 +166,7 @@ impl IdentityStoreClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s). Not with [`transport`](Self::transport):
-    /// set it on that transport instead.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3). Not with
-    /// [`transport`](Self::transport).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.transport.max_attempts = Some(n);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through a prebuilt transport (say, with an injected clock or HTTP client);
-    /// its own settings then apply in full.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, reads the credentials and builds the client.
     ///
@@ -473,7 +444,7 @@ mod tests {
         let e = IdentityStoreClient::builder()
             .region("cn-north-4")
             .credentials(creds())
-            .timeout(Duration::ZERO)
+            .timeout(std::time::Duration::ZERO)
             .build()
             .unwrap_err();
         assert_eq!(e.field(), Some("timeout"));

@@ -54,7 +54,7 @@ fn access_keys(fake: &FakeHttp) -> Vec<String> {
 fn client_over(fake: Arc<FakeHttp>, source: Rotating) -> IdentityStoreClient {
     IdentityStoreClient::builder()
         .endpoint("https://ids.example.com")
-        .credentials_source(source)
+        .credentials_loader(source)
         .project_id(PROJECT_ID)
         .environment(Environment::from_pairs::<&str, &str>([]))
         .transport(Transport::builder().http_client(fake).build().unwrap())

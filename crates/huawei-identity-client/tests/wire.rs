@@ -521,3 +521,41 @@ async fn client_token_source_refuses_bad_ids_before_sending() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_builders_clock_dates_the_signature_and_is_refused_with_a_transport() {
+    use std::sync::Arc;
+
+    use huawei_identity_client::IdentityStoreClient;
+    use token_common::clock::ManualClock;
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(BEARER_PATH))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"bearer_tokens":[]}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    // Years away from the system clock: only the given clock can date the request so.
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+    let client = IdentityStoreClient::builder()
+        .endpoint(&server.uri())
+        .credentials(credentials(false))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    client.list_bearer_tokens(STORE, TENANT).await.unwrap();
+    let req = single_request(&server).await;
+    assert_eq!(header(&req, "x-sdk-date"), "20231114T221320Z");
+    assert_common_headers(&req, false);
+
+    let e = IdentityStoreClient::builder()
+        .endpoint(&server.uri())
+        .credentials(credentials(false))
+        .clock(clock)
+        .transport(fast_transport())
+        .build()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("clock"), "{e}");
+}

@@ -3,11 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use token_common::credentials::{
-    CredentialsCache, LoadChain, LoadCredentials, NcpCredentials, NcpEnvironment, NcpProfile,
-    NcpServerRole, ProvideCredentials,
+    CredentialsCache, CredentialsSetting, LoadChain, LoadCredentials, NcpCredentials,
+    NcpEnvironment, NcpProfile, NcpServerRole, ProvideCredentials,
 };
 use token_common::transport::{parse_endpoint, TransportOptions};
 
@@ -83,6 +82,19 @@ impl FromStr for Site {
 /// Builds a [`KmsClient`]; see [`KmsClient::builder`].
 ///
 /// Every setting is checked at [`build`](Self::build), which names the field at fault.
+///
+/// Without [`credentials`](Self::credentials), a [provider](Self::credentials_provider) or
+/// a [loader](Self::credentials_loader) (say an
+/// [`StsCredentialsProvider`](crate::StsCredentialsProvider) or a
+/// [`NcpServerRole`](crate::NcpServerRole); temporary keys refused by the gateway, 401
+/// `errorCode` 200, are reloaded once), the client uses NCP's default chain
+/// ([`LoadChain::ncp_default`](token_common::credentials::LoadChain::ncp_default)): the
+/// environment (`NCLOUD_ACCESS_KEY_ID` / `NCLOUD_SECRET_ACCESS_KEY`, or the short names),
+/// then `~/.ncloud/configure`, then the server role from instance metadata
+/// (`NCLOUD_METADATA_ENDPOINT` or `NCLOUD_METADATA_API_ENDPOINT` overrides
+/// `http://169.254.169.254`). The first two are read at `build()`, so a malformed one is
+/// refused there; the server role is asked on the first signed call, and its keys are kept
+/// fresh from then on.
 #[must_use]
 pub struct KmsClientBuilder {
     credentials: Option<Keys>,
@@ -123,43 +135,7 @@ impl KmsClientBuilder {
         }
     }
 
-    /// Signs with these credentials (the default chain is not consulted).
-    pub fn credentials(mut self, credentials: NcpCredentials) -> Self {
-        self.credentials = Some(Keys::Fixed(credentials));
-        self
-    }
-
-    /// Signs with temporary keys from `source` (an [`StsCredentialsProvider`](crate::StsCredentialsProvider),
-    /// a [`NcpServerRole`](crate::NcpServerRole), your own vault), kept fresh by a
-    /// [`CredentialsCache`] on the client's clock: reloaded ahead of expiry by one load
-    /// shared by every caller, and once more when the gateway refuses them (401
-    /// `errorCode` 200).
-    pub fn credentials_loader(
-        mut self,
-        source: impl LoadCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Loader(Box::new(source)));
-        self
-    }
-
-    /// Takes the credentials from a static provider, asked once at [`build`](Self::build).
-    ///
-    /// Without [`credentials`](Self::credentials), a provider or a
-    /// [loader](Self::credentials_loader), the client uses NCP's default chain
-    /// ([`LoadChain::ncp_default`](token_common::credentials::LoadChain::ncp_default)): the
-    /// environment (`NCLOUD_ACCESS_KEY_ID` / `NCLOUD_SECRET_ACCESS_KEY`, or the short
-    /// names), then `~/.ncloud/configure`, then the server role from instance metadata
-    /// (`NCLOUD_METADATA_ENDPOINT` or `NCLOUD_METADATA_API_ENDPOINT` overrides
-    /// `http://169.254.169.254`). The first two are read at `build()`, so a malformed one
-    /// is refused there; the server role is asked on the first signed call, and its keys
-    /// are kept fresh from then on.
-    pub fn credentials_provider(
-        mut self,
-        provider: impl ProvideCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Provider(Box::new(provider)));
-        self
-    }
+    token_common::credentials_setters!(NcpCredentials);
 
     /// **Token mode**: the client holds only this refresh token, for `key_tag`, and never
     /// reads or needs account keys. The crypto calls on that key carry an access token the
@@ -223,31 +199,7 @@ impl KmsClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.transport.max_attempts = Some(attempts);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through this transport (shared with other clients, or with an injected clock
-    /// or HTTP client). Its own settings then apply: combining it with
-    /// [`timeout`](Self::timeout) or [`max_attempts`](Self::max_attempts) is refused.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, resolves the credentials and builds the client.
     pub fn build(self) -> Result<KmsClient> {
@@ -328,6 +280,16 @@ impl fmt::Debug for Keys {
             Keys::Fixed(c) => f.debug_tuple("Fixed").field(c).finish(),
             Keys::Provider(p) => f.debug_tuple("Provider").field(&p.describe()).finish(),
             Keys::Loader(l) => f.debug_tuple("Loader").field(&l.describe()).finish(),
+        }
+    }
+}
+
+impl From<CredentialsSetting<NcpCredentials>> for Keys {
+    fn from(setting: CredentialsSetting<NcpCredentials>) -> Self {
+        match setting {
+            CredentialsSetting::Fixed(c) => Keys::Fixed(c),
+            CredentialsSetting::Provider(p) => Keys::Provider(p),
+            CredentialsSetting::Loader(l) => Keys::Loader(l),
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::model::{AccessTokenData, TokenSetData};
 use crate::token_source::KmsTokenSource;
 use crate::validity::RefreshBody;
 use crate::{
-    error, AccessToken, Error, HttpRequest, HttpResponse, KeyInfo, KeyPage, Result, SecretString,
-    TokenGenerator, TokenSet, TokenSetOptions, TokenValidity, Transport,
+    error, Error, HttpRequest, HttpResponse, KeyInfo, KeyPage, KmsAccessToken, Result,
+    SecretString, TokenGenerator, TokenSet, TokenSetOptions, TokenValidity, Transport,
 };
 
 /// The header that carries a token on token-authenticated calls (no `Bearer` prefix).
@@ -221,7 +221,7 @@ impl KmsClient {
         key_tag: &str,
         refresh_token: &SecretString,
         hours: Option<TokenValidity>,
-    ) -> Result<AccessToken> {
+    ) -> Result<KmsAccessToken> {
         if let Some(v) = hours {
             v.check("access_token_hours")?;
         }
@@ -238,7 +238,7 @@ impl KmsClient {
             .json(&body)?;
         let req = with_token(req, refresh_token)?;
         let data: AccessTokenData = self.send_data(req, Sign::Token).await?;
-        Ok(AccessToken::from_token(data.access_token))
+        Ok(KmsAccessToken::from_token(data.access_token))
     }
 
     /// Renews the token set with its refresh token (`PUT /keys/{keyTag}/token-set`,

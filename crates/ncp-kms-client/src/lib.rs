@@ -93,8 +93,10 @@ pub use crypto::{
     Ciphertext, CustomKey, CustomKeyOptions, KeyBits, SecretBytes, Signature, MAX_CONTEXT_BYTES,
     MAX_PLAINTEXT_BYTES, MAX_SIGN_DATA_BYTES,
 };
+#[allow(deprecated)]
+pub use model::AccessToken;
 pub use model::{
-    AccessToken, GeneratorStatus, KeyInfo, KeyPage, KeyType, TokenGenerator, TokenSet,
+    GeneratorStatus, KeyInfo, KeyPage, KeyType, KmsAccessToken, TokenGenerator, TokenSet,
 };
 pub use sts::{
     StsClient, StsClientBuilder, StsCredentials, StsCredentialsProvider, StsErrorKind, StsKeyInfo,

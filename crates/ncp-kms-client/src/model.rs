@@ -45,14 +45,18 @@ impl TokenSet {
 /// An access token got with a refresh token.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct AccessToken {
+pub struct KmsAccessToken {
     /// The access token.
     pub token: SecretString,
     /// When it expires (`None`: never, or unknown).
     pub expires_at: Option<SystemTime>,
 }
 
-impl AccessToken {
+/// The old name of [`KmsAccessToken`].
+#[deprecated(note = "renamed KmsAccessToken (cloudforet_identity_client's is SessionAccessToken)")]
+pub type AccessToken = KmsAccessToken;
+
+impl KmsAccessToken {
     /// An access token, its expiry read from its `exp` claim.
     pub fn from_token(token: SecretString) -> Self {
         Self {

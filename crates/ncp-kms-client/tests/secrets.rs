@@ -3,7 +3,7 @@
 mod support;
 
 use ncp_kms_client::{
-    AccessToken, Error, KmsClient, KmsTokenSource, NcpCredentials, SecretString, TokenSet,
+    Error, KmsAccessToken, KmsClient, KmsTokenSource, NcpCredentials, SecretString, TokenSet,
     TokenSetOptions,
 };
 use serde_json::json;
@@ -45,7 +45,7 @@ async fn debug_output_never_contains_secret() {
 
     let set = TokenSet::from_tokens(SecretString::new(ACCESS), SecretString::new(REFRESH));
     check_debug("token set", &set);
-    let access = AccessToken::from_token(SecretString::new(ACCESS));
+    let access = KmsAccessToken::from_token(SecretString::new(ACCESS));
     check_debug("access token", &access);
     assert_clean("secret display", &set.access_token.to_string());
 

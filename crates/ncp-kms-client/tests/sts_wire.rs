@@ -219,3 +219,35 @@ async fn garbage_answers_are_decode_errors_that_quote_no_secret() {
         assert!(!e.to_string().contains(TEMP_SECRET), "{e}");
     }
 }
+
+#[tokio::test]
+async fn the_builders_clock_signs_sts_calls_and_is_refused_with_a_transport() {
+    use std::sync::Arc;
+    use token_common::clock::ManualClock;
+
+    let server = MockServer::start().await;
+    mount_create(&server, 200, created()).await;
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+    let sts = StsClient::builder()
+        .credentials(NcpCredentials::new(AK, SK))
+        .endpoint(&server.uri())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    sts.create_credentials(&StsOptions::new()).await.unwrap();
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(
+        received[0].headers.get("x-ncp-apigw-timestamp").unwrap(),
+        "1700000000000"
+    );
+    assert_signed(&received[0]);
+
+    let e = StsClient::builder()
+        .credentials(NcpCredentials::new(AK, SK))
+        .endpoint(&server.uri())
+        .clock(clock)
+        .transport(fast_transport())
+        .build()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("clock"), "{e}");
+}

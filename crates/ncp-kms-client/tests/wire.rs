@@ -483,3 +483,42 @@ async fn success_without_data_is_a_decode_error() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn the_builders_clock_signs_the_request_and_is_refused_with_a_transport() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/kms/v1/keys/my-tag/token-set"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_set_body(Some(2_000), Some(3_000))),
+        )
+        .mount(&server)
+        .await;
+    // Years away from the system clock: only the given clock can sign with this time.
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+    let client = KmsClient::builder()
+        .credentials(NcpCredentials::new(AK, SK))
+        .endpoint(&format!("{}/kms/v1", server.uri()))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    client
+        .create_token_set("my-tag", TokenSetOptions::new())
+        .await
+        .unwrap();
+    let req = one_request(&server).await;
+    assert_eq!(
+        req.headers.get("x-ncp-apigw-timestamp").unwrap(),
+        "1700000000000"
+    );
+    assert_signed(&req);
+
+    let e = KmsClient::builder()
+        .credentials(NcpCredentials::new(AK, SK))
+        .endpoint(&format!("{}/kms/v1", server.uri()))
+        .clock(clock)
+        .transport(fast_transport())
+        .build()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("clock"), "{e}");
+}

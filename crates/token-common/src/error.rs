@@ -86,9 +86,11 @@ pub enum Error {
     /// [`Error::downcast_ref`]. It is transparent: `Display` and `source()` are the
     /// kind's own.
     ServiceSpecific(Arc<dyn std::error::Error + Send + Sync>),
-    /// A session can no longer get tokens: its refresh token has expired or was refused,
-    /// and no way to log in again was given (an NCP refresh token, a Cloudforet session or
-    /// App secret: the one "log in again" every service has, so it is shared).
+    /// A refresh credential can no longer be renewed: the refresh token, session or
+    /// secret a client renews its tokens with has expired or was refused, and no way to
+    /// log in again was given. The caller must log in (or provision a new refresh
+    /// credential) again. Any service whose tokens are renewed ends with it (today an NCP
+    /// KMS refresh token, a Cloudforet session or App secret); it is no one service's.
     SessionExpired {
         /// Why.
         reason: String,

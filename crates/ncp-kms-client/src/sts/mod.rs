@@ -31,11 +31,10 @@ mod model;
 mod provider;
 
 use std::fmt;
-use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
-use token_common::credentials::{LoadCredentials, NcpCredentials, ProvideCredentials};
+use token_common::credentials::NcpCredentials;
 use token_common::transport::{parse_endpoint, TransportOptions};
 use url::Url;
 
@@ -157,30 +156,7 @@ impl fmt::Debug for StsClientBuilder {
 }
 
 impl StsClientBuilder {
-    /// Signs with this (sub-account or STS) key.
-    pub fn credentials(mut self, credentials: NcpCredentials) -> Self {
-        self.credentials = Some(Keys::Fixed(credentials));
-        self
-    }
-
-    /// Takes the key from a static provider, asked once at [`build`](Self::build).
-    pub fn credentials_provider(
-        mut self,
-        provider: impl ProvideCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Provider(Box::new(provider)));
-        self
-    }
-
-    /// Signs with temporary keys from `source`, kept fresh (see
-    /// [`KmsClientBuilder::credentials_loader`](crate::KmsClientBuilder::credentials_loader)).
-    pub fn credentials_loader(
-        mut self,
-        source: impl LoadCredentials<NcpCredentials> + 'static,
-    ) -> Self {
-        self.credentials = Some(Keys::Loader(Box::new(source)));
-        self
-    }
+    token_common::credentials_setters!(NcpCredentials);
 
     /// Talks to this STS base URL (default [`STS_ENDPOINT`]); `/api/v1/credentials` is
     /// appended to its path. `https://`, or `http://` to loopback, unless
@@ -190,30 +166,7 @@ impl StsClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.transport.timeout = Some(timeout);
-        self
-    }
-
-    /// Attempts in all, the first included (default 3).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.transport.max_attempts = Some(attempts);
-        self
-    }
-
-    /// Allows plain `http://` to hosts other than loopback (default: refused).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.transport.allow_insecure_http = allow;
-        self
-    }
-
-    /// Sends through this transport; combining it with [`timeout`](Self::timeout) or
-    /// [`max_attempts`](Self::max_attempts) is refused.
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport.transport = Some(transport);
-        self
-    }
+    token_common::transport_setters!();
 
     /// Checks the settings, resolves the key and builds the client.
     pub fn build(self) -> Result<StsClient> {

@@ -25,6 +25,7 @@ pub mod metadata;
 mod ncp;
 mod ncp_server_role;
 mod refresh;
+mod setters;
 
 use std::fmt::Debug;
 
@@ -58,6 +59,7 @@ pub use refresh::{
     CredentialsCache, LoadCredentials, PreparedSigner, ProvidedCredentials, SignerCache,
     CREDENTIALS_FLOOR, CREDENTIALS_MARGIN, CREDENTIALS_MARGIN_JITTER,
 };
+pub use setters::CredentialsSetting;
 
 /// Something that supplies credentials of type `C`.
 pub trait ProvideCredentials<C>: Send + Sync + Debug {

@@ -23,6 +23,7 @@
 mod backoff;
 mod options;
 mod reqwest_client;
+mod setters;
 mod skew;
 
 use std::sync::{Arc, Mutex};

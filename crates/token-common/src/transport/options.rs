@@ -1,17 +1,21 @@
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 use super::{check_endpoint, Transport};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// The transport settings every client builder offers (`timeout`, `max_attempts`,
-/// `allow_insecure_http`, or a whole prebuilt [`Transport`]), resolved once at `build()`.
+/// `allow_insecure_http`, `clock`, or a whole prebuilt [`Transport`]), resolved once at
+/// `build()`. The builders' setters for them are written once, by
+/// [`transport_setters!`](crate::transport_setters).
 ///
-/// Keeping them here makes the three clients behave alike: a prebuilt transport brings its
-/// own timeout and attempts, so combining it with either is refused rather than one of the
-/// two being silently ignored.
+/// Keeping them here makes the clients behave alike: a prebuilt transport brings its own
+/// timeout, attempts and clock, so combining it with any of them is refused rather than
+/// one of the two being silently ignored.
 #[derive(Default, Clone)]
 #[non_exhaustive]
 pub struct TransportOptions {
@@ -21,6 +25,9 @@ pub struct TransportOptions {
     pub max_attempts: Option<u32>,
     /// Whether plain `http://` may go to hosts other than loopback.
     pub allow_insecure_http: bool,
+    /// The clock the built transport reads (signing times, expiry, backoff); default the
+    /// system clock.
+    pub clock: Option<Arc<dyn Clock>>,
     /// A prebuilt transport (shared with other clients, or with an injected clock or HTTP
     /// client).
     pub transport: Option<Transport>,
@@ -32,6 +39,7 @@ impl fmt::Debug for TransportOptions {
             .field("timeout", &self.timeout)
             .field("max_attempts", &self.max_attempts)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("clock", &self.clock.as_ref().map(|_| "given"))
             .field("transport", &self.transport.as_ref().map(|_| "given"))
             .finish()
     }
@@ -44,6 +52,7 @@ impl TransportOptions {
             for (field, set) in [
                 ("timeout", self.timeout.is_some()),
                 ("max_attempts", self.max_attempts.is_some()),
+                ("clock", self.clock.is_some()),
             ] {
                 if set {
                     return Err(Error::invalid_input(
@@ -65,6 +74,9 @@ impl TransportOptions {
         }
         if let Some(n) = self.max_attempts {
             b = b.max_attempts(n);
+        }
+        if let Some(c) = &self.clock {
+            b = b.clock(c.clone());
         }
         b.build()
     }
@@ -123,6 +135,27 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(opts.build("ua").unwrap_err().field(), Some("max_attempts"));
+        let opts = TransportOptions {
+            clock: Some(Arc::new(crate::clock::ManualClock::at_unix_seconds(1))),
+            transport: Some(Transport::builder().build().unwrap()),
+            ..Default::default()
+        };
+        let e = opts.build("ua").unwrap_err();
+        assert_eq!(e.field(), Some("clock"));
+        assert!(e.to_string().contains(".transport()"), "{e}");
+    }
+
+    #[test]
+    fn a_given_clock_is_the_transports_clock() {
+        let opts = TransportOptions {
+            clock: Some(Arc::new(crate::clock::ManualClock::at_unix_seconds(
+                1_700_000_000,
+            ))),
+            ..Default::default()
+        };
+        let t = opts.build("ua").unwrap();
+        assert_eq!(crate::clock::unix_seconds(t.now()), 1_700_000_000);
+        assert!(format!("{opts:?}").contains("clock: Some(\"given\")"));
     }
 
     #[test]
