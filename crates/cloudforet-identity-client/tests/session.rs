@@ -285,3 +285,10 @@ async fn login_refuses_bad_options_before_sending() {
     assert_eq!(e.field(), Some("timeout"));
     assert_eq!(fake.issues(), 0);
 }
+
+#[allow(deprecated, dead_code)]
+fn the_old_access_token_name_still_names_the_session_access_token(
+    t: cloudforet_identity_client::AccessToken,
+) -> cloudforet_identity_client::SessionAccessToken {
+    t
+}
