@@ -312,3 +312,10 @@ async fn client_login_refuses_bad_options_before_sending() {
     assert_eq!(e.field(), Some("timeout"));
     assert_eq!((fake.issues(), fake.grants()), (0, 0));
 }
+
+#[allow(deprecated, dead_code)]
+fn the_old_access_token_name_still_names_the_session_access_token(
+    t: cloudforet_identity_client::AccessToken,
+) -> cloudforet_identity_client::SessionAccessToken {
+    t
+}

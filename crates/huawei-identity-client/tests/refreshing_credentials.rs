@@ -133,3 +133,20 @@ async fn permanent_keys_and_other_refusals_are_not_resent() {
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(source.0.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn the_old_setter_name_credentials_source_still_loads_from_the_source() {
+    let fake = FakeHttp::sequence(vec![json_response(200, r#"{"bearer_tokens":[]}"#)]);
+    let source = Rotating::default();
+    #[allow(deprecated)]
+    let client = IdentityStoreClient::builder()
+        .endpoint("https://ids.example.com")
+        .credentials_source(source.clone())
+        .project_id(PROJECT_ID)
+        .environment(Environment::from_pairs::<&str, &str>([]))
+        .transport(Transport::builder().http_client(fake).build().unwrap())
+        .build()
+        .unwrap();
+    client.list_bearer_tokens(STORE, TENANT).await.unwrap();
+    assert_eq!(source.0.load(Ordering::SeqCst), 1);
+}

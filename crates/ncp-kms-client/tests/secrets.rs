@@ -116,3 +116,10 @@ async fn errors_never_contain_secret() {
         .unwrap_err();
     check_error("build error", &e);
 }
+
+#[test]
+#[allow(deprecated)]
+fn the_old_access_token_name_still_names_the_kms_access_token() {
+    let old: ncp_kms_client::AccessToken = KmsAccessToken::from_token(SecretString::new(ACCESS));
+    check_debug("access token (old name)", &old);
+}
