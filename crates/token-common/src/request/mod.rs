@@ -52,7 +52,8 @@ pub fn is_sensitive_header(name: &HeaderName) -> bool {
     SENSITIVE_HEADERS.contains(&name.as_str())
 }
 
-/// A request as the transport sends it: cloned and signed afresh for every attempt.
+/// A request as the transport sends it: copied ([`for_attempt`](Self::for_attempt)) and
+/// signed afresh for every attempt.
 ///
 /// `Debug` shows the body's length only (it may hold a password or a refresh token), and
 /// headers that are marked sensitive or carry credentials ([`SENSITIVE_HEADERS`]) print
