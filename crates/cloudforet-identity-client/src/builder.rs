@@ -54,11 +54,7 @@ impl IdentityClientBuilder {
             .endpoint
             .as_deref()
             .ok_or_else(|| Error::invalid_input("endpoint", "is required"))?;
-        let transport = self.transport.build(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))?;
+        let transport = self.transport.build(crate::USER_AGENT)?;
         let endpoint = parse_endpoint("endpoint", raw, self.transport.allows_insecure_http())?;
         Ok(IdentityClient {
             inner: Arc::new(Inner {

@@ -203,11 +203,7 @@ impl KmsClientBuilder {
 
     /// Checks the settings, resolves the credentials and builds the client.
     pub fn build(self) -> Result<KmsClient> {
-        let transport = self.transport.build(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))?;
+        let transport = self.transport.build(crate::USER_AGENT)?;
         let base = parse_endpoint(
             "endpoint",
             self.endpoint.as_deref().unwrap_or(self.site.base_url()),

@@ -76,6 +76,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// What the client's requests say in `User-Agent`: this crate and its version.
+const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
 mod account;
 mod builder;
 mod client;

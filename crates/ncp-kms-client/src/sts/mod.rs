@@ -170,11 +170,7 @@ impl StsClientBuilder {
 
     /// Checks the settings, resolves the key and builds the client.
     pub fn build(self) -> Result<StsClient> {
-        let transport = self.transport.build(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))?;
+        let transport = self.transport.build(crate::USER_AGENT)?;
         let base = parse_endpoint(
             "endpoint",
             self.endpoint.as_deref().unwrap_or(STS_ENDPOINT),
