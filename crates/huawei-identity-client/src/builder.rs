@@ -208,11 +208,11 @@ impl IdentityStoreClientBuilder {
             }
             Some(Credentials::Source(s)) => (CredentialsCache::new(s).with_clock(clock), None),
             None => {
-                let chain = huawei_default_chain(HuaweiChainOptions {
-                    environment: self.environment.clone(),
-                    region: self.region.as_ref().map(|(r, _)| r.clone()),
-                    clock: clock.clone(),
-                })?;
+                let mut options = HuaweiChainOptions::default();
+                options.environment = self.environment.clone();
+                options.region = self.region.as_ref().map(|(r, _)| r.clone());
+                options.clock = clock.clone();
+                let chain = huawei_default_chain(options)?;
                 (CredentialsCache::new(chain).with_clock(clock), None)
             }
         };

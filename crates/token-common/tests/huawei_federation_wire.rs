@@ -282,10 +282,9 @@ fn closed_port() -> String {
 }
 
 async fn chain_ak(pairs: Vec<(&str, String)>) -> token_common::Result<String> {
-    let chain = huawei_default_chain(HuaweiChainOptions {
-        environment: Environment::from_pairs(pairs),
-        ..Default::default()
-    })?;
+    let mut options = HuaweiChainOptions::default();
+    options.environment = Environment::from_pairs(pairs);
+    let chain = huawei_default_chain(options)?;
     let got = chain.load().await?;
     Ok(got.value.access_key().to_owned())
 }

@@ -19,8 +19,19 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::transport::{BoxFuture, Transport};
 
-/// Settings of [`huawei_default_chain`].
+/// Settings of [`huawei_default_chain`]: start from `default()` and set the fields you need
+/// (more may be added, so the struct cannot be written as a literal outside this crate).
+///
+/// ```
+/// use token_common::credentials::{huawei_default_chain, Environment, HuaweiChainOptions};
+/// let mut options = HuaweiChainOptions::default();
+/// options.environment = Environment::from_pairs([("HUAWEICLOUD_SDK_AK", "AK"), ("HUAWEICLOUD_SDK_SK", "SK")]);
+/// options.region = Some("cn-north-4".into());
+/// let chain = huawei_default_chain(options)?;
+/// # Ok::<(), token_common::Error>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HuaweiChainOptions {
     /// Where variables (and `HOME`) are read.
     pub environment: Environment,
