@@ -114,3 +114,27 @@ impl From<ReqwestClient> for Arc<dyn HttpClient> {
         Arc::new(c)
     }
 }
+
+/// A build without a TLS backend refuses `https://` with an error that names the features,
+/// before connecting (`.ci/run` runs this with `--no-default-features`).
+#[cfg(all(test, not(any(feature = "rustls", feature = "native-tls"))))]
+mod no_tls_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn https_without_a_tls_backend_is_refused_naming_the_features() {
+        let http = ReqwestClient::new(&TransportConfig::default()).unwrap();
+        // Port 1 on loopback: were the request sent, it would fail to connect instead.
+        let url = url::Url::parse("https://127.0.0.1:1/v1/x").unwrap();
+        let request = HttpRequest::new(reqwest::Method::GET, url, "/v1/x");
+        let err = http.execute(request, 1024).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no TLS backend")
+                && text.contains("rustls")
+                && text.contains("native-tls"),
+            "{text}"
+        );
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+}
