@@ -308,19 +308,21 @@ async fn session_regrants_across_expiry_then_expires_with_its_refresh_token() {
         .build()
         .expect("transport");
     let client = support::cloudforet_client_with(&emulator, transport);
-    let session = Session::login(
-        &client,
-        LoginOptions::new(
-            Credentials::local(
-                demo::CLOUDFORET_ADMIN_USER_ID,
-                demo::CLOUDFORET_ADMIN_PASSWORD,
-            ),
-            DOMAIN,
+    // `client.login(..)`, the client's one token-source method (the other tests call
+    // `Session::login`, which it is).
+    let session = client
+        .login(
+            LoginOptions::new(
+                Credentials::local(
+                    demo::CLOUDFORET_ADMIN_USER_ID,
+                    demo::CLOUDFORET_ADMIN_PASSWORD,
+                ),
+                DOMAIN,
+            )
+            .timeout(60),
         )
-        .timeout(60),
-    )
-    .await
-    .expect("login");
+        .await
+        .expect("login");
     let refresh_exp = session.refresh_token_expires_at().expect("refresh exp");
     assert_eq!(refresh_exp, clock.now() + Duration::from_secs(10_800));
 

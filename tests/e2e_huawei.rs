@@ -238,6 +238,46 @@ async fn client_clock_twenty_minutes_off_is_corrected() {
     emulator.shutdown().await.expect("clean shutdown");
 }
 
+/// `store.token_source(..)`, the one-method entry point, against the emulator: one token
+/// created and served from memory, the one the emulator lists, a new one ahead of expiry.
+#[tokio::test]
+async fn client_token_source_creates_once_and_rotates_ahead_of_expiry() {
+    let clock = support::manual_clock();
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    let cache = client.token_source(STORE, TENANT).expect("token source");
+
+    let first = cache.get().await.expect("first token");
+    let again = cache.get().await.expect("cached");
+    assert!(Arc::ptr_eq(&first, &again), "served from memory");
+    let listed = client
+        .list_bearer_tokens(STORE, TENANT)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1, "one create for two gets");
+    assert_eq!(listed[0].token_id, first.value.token_id);
+
+    clock.advance(first.value.lifetime() - Duration::from_secs(120));
+    let second = cache.get_fresh().await.expect("rotated token");
+    assert_ne!(second.value.token_id, first.value.token_id);
+    assert!(client
+        .list_bearer_tokens(STORE, TENANT)
+        .await
+        .expect("list")
+        .iter()
+        .any(|t| t.token_id == second.value.token_id));
+
+    // Bad ids are refused before anything is sent.
+    let err = client
+        .token_source(STORE, "..")
+        .expect_err("`..` is no tenant id");
+    assert!(err.to_string().contains("tenant_id"), "{err}");
+    emulator.shutdown().await.expect("clean shutdown");
+}
+
 #[tokio::test]
 async fn bearer_token_source_rotates_before_expiry() {
     let clock = support::manual_clock();
