@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use huawei_identity_client::{BearerTokenSource, HuaweiCredentials, IdentityStoreClient};
-use token_common::clock::Clock;
+use token_common::clock::{Clock, ManualClock};
 use token_emulator::{demo, EmulatorHandle};
 
 use support::{unix, OffsetClock};
@@ -238,16 +238,22 @@ async fn client_clock_twenty_minutes_off_is_corrected() {
     emulator.shutdown().await.expect("clean shutdown");
 }
 
-/// `store.token_source(..)`, the one-method entry point, against the emulator: one token
-/// created and served from memory, the one the emulator lists, a new one ahead of expiry.
-#[tokio::test]
-async fn client_token_source_creates_once_and_rotates_ahead_of_expiry() {
+/// The emulator and a client with permanent credentials, both on one manual clock.
+async fn on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, IdentityStoreClient) {
     let clock = support::manual_clock();
     let emulator = support::start_with_clock(clock.clone()).await;
     let transport = support::transport_with_clock(clock.clone())
         .build()
         .expect("transport");
     let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    (clock, emulator, client)
+}
+
+/// `store.token_source(..)`, the one-method entry point, against the emulator: one token
+/// created and served from memory, the one the emulator lists, a new one ahead of expiry.
+#[tokio::test]
+async fn client_token_source_creates_once_and_rotates_ahead_of_expiry() {
+    let (clock, emulator, client) = on_manual_clock().await;
     let cache = client.token_source(STORE, TENANT).expect("token source");
 
     let first = cache.get().await.expect("first token");
@@ -280,12 +286,7 @@ async fn client_token_source_creates_once_and_rotates_ahead_of_expiry() {
 
 #[tokio::test]
 async fn bearer_token_source_rotates_before_expiry() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    let (clock, emulator, client) = on_manual_clock().await;
     let source = BearerTokenSource::new(client.clone(), STORE, TENANT)
         .expect("source")
         .delete_replaced(true);
@@ -324,12 +325,7 @@ async fn bearer_token_source_rotates_before_expiry() {
 
 #[tokio::test]
 async fn the_emulator_refuses_a_third_bearer_token_and_counts_expired_ones() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    let (clock, emulator, client) = on_manual_clock().await;
     let first = client
         .create_bearer_token(STORE, TENANT)
         .await
@@ -370,12 +366,7 @@ async fn the_emulator_refuses_a_third_bearer_token_and_counts_expired_ones() {
 
 #[tokio::test]
 async fn bearer_token_source_rotates_five_times_within_the_emulators_limit() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::huawei_client_with(&emulator, support::huawei_permanent(), transport);
+    let (clock, emulator, client) = on_manual_clock().await;
     // Replaced tokens are kept (the default): only the two-token limit makes the source
     // delete, and then only the older replaced one.
     let cache = BearerTokenSource::new(client.clone(), STORE, TENANT)
