@@ -20,9 +20,49 @@
 //!
 //! Fetches run on the tokio runtime of the caller that starts them (`tokio::spawn`), so
 //! [`TokenCache::get`] must be awaited inside a tokio runtime.
+//!
+//! # The hottest paths: a [`TokenReader`]
+//!
+//! [`TokenCache::get`] hands every caller an owned `Arc`, which costs a few atomic
+//! read-modify-writes per hit (the lock-free load's guard, the `Arc` count up, and the
+//! caller's drop down): together more than the clock read itself. A
+//! task that asks for the token in a tight loop can hold a [`TokenReader`]
+//! ([`TokenCache::reader`]) instead: it keeps the token it last read and lends it out, and
+//! its hit is one atomic load (has the cache changed since?), the clock read and one
+//! comparison — no write to shared memory at all. Everything else (refresh ahead, one fetch
+//! for all, invalidation) is the cache's own.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use token_common::cache::{Expiring, TokenCache, TokenSource};
+//! use token_common::transport::BoxFuture;
+//!
+//! struct Fixed;
+//! impl TokenSource for Fixed {
+//!     type Token = String;
+//!     fn fetch(&self) -> BoxFuture<'_, token_common::Result<Expiring<String>>> {
+//!         Box::pin(async {
+//!             Ok(Expiring::new("t1".to_owned(), Some(SystemTime::now() + Duration::from_secs(3600))))
+//!         })
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> token_common::Result<()> {
+//! let cache = TokenCache::new(Fixed);
+//! let mut reader = cache.reader(); // one per task; `cache` stays shareable
+//! for _ in 0..3 {
+//!     let token = reader.get().await?; // lent until the next `get`
+//!     assert_eq!(token.value, "t1");
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -165,12 +205,27 @@ struct State<T> {
 struct Shared<S: TokenSource> {
     source: S,
     entry: ArcSwapOption<Entry<S::Token>>,
+    /// Counts every change of `entry` (a new entry, a clear, an invalidation): how a
+    /// [`TokenReader`] knows, with one load, that the entry it holds is still the cache's.
+    /// Bumped after the change, under the state lock.
+    generation: AtomicU64,
     state: Mutex<State<S::Token>>,
 }
 
 impl<S: TokenSource> Shared<S> {
     fn state(&self) -> MutexGuard<'_, State<S::Token>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the entry (the caller holds the state lock) and tells readers.
+    fn publish(&self, entry: Option<Entry<S::Token>>) {
+        self.entry.store(entry.map(Arc::new));
+        self.changed();
+    }
+
+    /// Tells readers the entry changed (after the change).
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -223,6 +278,7 @@ impl<S: TokenSource> TokenCache<S> {
             shared: Arc::new(Shared {
                 source,
                 entry: ArcSwapOption::const_empty(),
+                generation: AtomicU64::new(0),
                 state: Mutex::new(State {
                     in_flight: None,
                     last_started: None,
@@ -296,7 +352,7 @@ impl<S: TokenSource> TokenCache<S> {
         let now = self.config.clock.now();
         let mut state = self.shared.state();
         let entry = self.entry_for(Arc::new(token), now, &mut state);
-        self.shared.entry.store(Some(Arc::new(entry)));
+        self.shared.publish(Some(entry));
         drop(state);
         self
     }
@@ -321,6 +377,7 @@ impl<S: TokenSource> TokenCache<S> {
         if let Some(e) = self.shared.entry.load_full() {
             if Arc::ptr_eq(&e.token, token) {
                 e.invalidated.store(true, Ordering::Release);
+                self.shared.changed();
             }
         }
     }
@@ -328,7 +385,16 @@ impl<S: TokenSource> TokenCache<S> {
     /// Drops the cached token.
     pub fn clear(&self) {
         let _state = self.shared.state();
-        self.shared.entry.store(None);
+        self.shared.publish(None);
+    }
+
+    /// A [`TokenReader`] over this cache: for a task that asks for the token often (see the
+    /// [module docs](self#the-hottest-paths-a-tokenreader)).
+    pub fn reader(&self) -> TokenReader<S> {
+        TokenReader {
+            cache: self.clone(),
+            seen: None,
+        }
     }
 
     /// The cached token if it is fresh: a lock-free load, one comparison and an `Arc` clone.
@@ -485,7 +551,7 @@ impl<S: TokenSource + 'static> TokenCache<S> {
                 state.failures = 0;
                 let token = Arc::new(token);
                 let entry = self.entry_for(token.clone(), now, &mut state);
-                self.shared.entry.store(Some(Arc::new(entry)));
+                self.shared.publish(Some(entry));
                 Ok(token)
             }
             Err(error) => {
@@ -510,17 +576,137 @@ impl<S: TokenSource + 'static> TokenCache<S> {
                         let refresh_at =
                             e.token.expires_at.map_or(retry_at, |exp| retry_at.min(exp));
                         let token = e.token.clone();
-                        self.shared.entry.store(Some(Arc::new(Entry {
+                        self.shared.publish(Some(Entry {
                             token: token.clone(),
                             refresh_at: Some(refresh_at),
                             invalidated: AtomicBool::new(false),
-                        })));
+                        }));
                         Ok(token)
                     }
                     None => Err(error),
                 }
             }
         }
+    }
+}
+
+/// A view of a [`TokenCache`] for one task, whose hit writes no shared memory: it keeps the
+/// token it last read and lends it out ([`get`](Self::get)) for as long as the cache has not
+/// changed and the token is not due for refresh. One atomic load tells whether the cache
+/// changed (a new token, an [invalidation](TokenCache::invalidate), a
+/// [clear](TokenCache::clear)); the rest is the clock read and one comparison.
+///
+/// Everything else is the cache's: when the token is due, `get` goes through
+/// [`TokenCache::get`] (refresh ahead in a detached fetch, one fetch for all callers, the
+/// old token meanwhile). A reader is `Send` but takes `&mut self`: make one per task with
+/// [`TokenCache::reader`], and keep sharing the cache.
+pub struct TokenReader<S: TokenSource> {
+    cache: TokenCache<S>,
+    seen: Option<Seen<S::Token>>,
+}
+
+/// The token a reader holds, and until when it may serve it without asking.
+struct Seen<T> {
+    /// The cache's generation when the entry holding `token` was read.
+    generation: u64,
+    token: Arc<Expiring<T>>,
+    /// When the token is due for refresh (`None`: never).
+    fresh_until: Option<SystemTime>,
+}
+
+impl<S: TokenSource> TokenReader<S> {
+    /// The cache this reader reads (to [`invalidate`](TokenCache::invalidate) a token the
+    /// service refused, say).
+    pub fn cache(&self) -> &TokenCache<S> {
+        &self.cache
+    }
+
+    /// Whether the token held is still the cache's and not due at `now`.
+    #[inline]
+    fn holds_fresh(&self, now: SystemTime) -> bool {
+        self.seen.as_ref().is_some_and(|seen| {
+            seen.generation == self.cache.shared.generation.load(Ordering::Acquire)
+                && seen.fresh_until.is_none_or(|t| now < t)
+        })
+    }
+}
+
+impl<S: TokenSource + 'static> TokenReader<S> {
+    /// A valid token, as [`TokenCache::get`] gives it, lent until the next call (clone the
+    /// `Arc` to keep it longer). A hit is one atomic load, the clock read and one
+    /// comparison, made when `get` is called: the future of a hit is ready at once.
+    pub fn get(&mut self) -> impl Future<Output = Result<&Arc<Expiring<S::Token>>>> + Send + '_ {
+        let now = self.cache.config.clock.now();
+        if self.holds_fresh(now) {
+            let seen = self.seen.as_ref().expect("holds_fresh saw a token");
+            ReaderGet::Hit(&seen.token)
+        } else {
+            ReaderGet::Miss(self.refill(now))
+        }
+    }
+
+    /// Gets the token from the cache, and from its entry until when it may be served;
+    /// boxed and kept out of line, so that a hit's future stays two words and its poll a
+    /// few instructions.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, now: SystemTime) -> BoxFuture<'_, Result<&Arc<Expiring<S::Token>>>> {
+        Box::pin(async move {
+            let token = match self.cache.fresh(now) {
+                Some(token) => token,
+                None => self.cache.slow(now, false).await?,
+            };
+            // The generation before the entry: a change in between only makes the next
+            // call look again, never serve a token the cache no longer holds.
+            let generation = self.cache.shared.generation.load(Ordering::Acquire);
+            let entry = self.cache.shared.entry.load_full();
+            let fresh_until = match entry {
+                Some(e) if Arc::ptr_eq(&e.token, &token) && e.is_fresh(now) => e.refresh_at,
+                // Stale (a refresh is running), invalidated meanwhile, or already
+                // replaced: serve it this once, and ask the cache again next time.
+                _ => Some(now),
+            };
+            let seen = self.seen.insert(Seen {
+                generation,
+                token,
+                fresh_until,
+            });
+            Ok(&seen.token)
+        })
+    }
+}
+
+/// The future of [`TokenReader::get`]: ready at once on a hit, else the boxed refill.
+enum ReaderGet<'a, T> {
+    /// (Polled again after completion, it gives the same token again.)
+    Hit(&'a Arc<Expiring<T>>),
+    Miss(BoxFuture<'a, Result<&'a Arc<Expiring<T>>>>),
+}
+
+impl<'a, T> Future for ReaderGet<'a, T> {
+    type Output = Result<&'a Arc<Expiring<T>>>;
+
+    #[inline]
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            ReaderGet::Hit(token) => std::task::Poll::Ready(Ok(*token)),
+            ReaderGet::Miss(refill) => refill.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<S: TokenSource + fmt::Debug> fmt::Debug for TokenReader<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenReader")
+            .field("cache", &self.cache)
+            .field(
+                "holds_expires_at",
+                &self.seen.as_ref().map(|s| s.token.expires_at),
+            )
+            .finish_non_exhaustive()
     }
 }
 

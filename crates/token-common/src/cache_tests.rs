@@ -457,3 +457,91 @@ async fn get_fresh_waits_for_the_refresh_that_get_would_not_wait_for() {
     assert_eq!(token_of(&c.get_fresh().await), "token-2");
     assert_eq!(c.source().fetches(), 3);
 }
+
+// --- TokenReader: the same cache, read without shared writes ---
+
+fn reader_token(r: &mut TokenReader<Source>) -> Option<String> {
+    poll_once(r.get()).map(|t| t.unwrap().value.expose_secret().to_owned())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_serves_its_token_until_it_is_due_and_then_refreshes_through_the_cache() {
+    let (c, _) = cache(Duration::from_secs(3600));
+    let mut r = c.reader();
+    assert_eq!(token_of(&Ok(r.get().await.unwrap().clone())), "token-1");
+    let first = r.get().await.unwrap().clone();
+    for _ in 0..100 {
+        assert!(Arc::ptr_eq(r.get().await.unwrap(), &first));
+    }
+    assert_eq!(c.source().fetches(), 1);
+
+    // Inside the margin: the old token at once, one detached fetch, then the new token.
+    tokio::time::advance(Duration::from_secs(3500)).await;
+    assert_eq!(reader_token(&mut r).as_deref(), Some("token-1"));
+    assert_eq!(reader_token(&mut r).as_deref(), Some("token-1"));
+    let_fetches_run().await;
+    assert_eq!(c.source().fetches(), 2);
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "token-2");
+    // And it is a plain hit again.
+    let second = r.get().await.unwrap().clone();
+    assert!(Arc::ptr_eq(r.get().await.unwrap(), &second));
+    assert_eq!(c.source().fetches(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_sees_a_token_another_handle_stored_while_its_own_was_fresh() {
+    let (c, clock) = cache(Duration::from_secs(3600));
+    let mut r = c.reader();
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "token-1");
+    // Another handle stores a token; the reader's own is far from due, so only the
+    // cache's generation can tell it.
+    let _other = c.clone().with_token(Expiring::new(
+        SecretString::new("given"),
+        Some(clock.now() + Duration::from_secs(3600)),
+    ));
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "given");
+    assert_eq!(c.source().fetches(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_drops_an_invalidated_or_cleared_token_at_once() {
+    let (c, _) = cache(Duration::from_secs(3600));
+    let mut r = c.reader();
+    let t = r.get().await.unwrap().clone();
+    r.cache().invalidate(&t);
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "token-2");
+    assert_eq!(c.source().fetches(), 2);
+
+    c.clear();
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "token-3");
+    assert_eq!(c.source().fetches(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_of_an_expired_token_waits_for_the_one_fetch_and_shares_its_error() {
+    let (c, _) = cache(Duration::from_secs(60));
+    let mut r = c.reader();
+    r.get().await.unwrap();
+    tokio::time::advance(Duration::from_secs(61)).await;
+    c.source().set(Mode::Fail);
+    let mut other = c.reader();
+    let (a, b) = tokio::join!(r.get(), other.get());
+    assert!(a.is_err() && b.is_err());
+    assert_eq!(c.source().fetches(), 2, "the two readers shared one fetch");
+    c.source().set(Mode::Succeed);
+    assert_eq!(r.get().await.unwrap().value.expose_secret(), "token-3");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_is_send_and_its_debug_shows_no_token() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (c, _) = cache(Duration::from_secs(3600));
+    let mut r = c.reader();
+    r.get().await.unwrap();
+    assert_send(&r);
+    let shown = format!("{r:?}");
+    assert!(
+        shown.contains("TokenReader") && !shown.contains("token-1"),
+        "{shown}"
+    );
+}

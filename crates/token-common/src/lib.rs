@@ -54,7 +54,7 @@ pub mod signing;
 pub mod testing;
 pub mod transport;
 
-pub use cache::{Expiring, TokenCache, TokenSource};
+pub use cache::{Expiring, TokenCache, TokenReader, TokenSource};
 pub use error::{Error, Idempotency, Result, ServiceError};
 pub use secret::SecretString;
 pub use transport::{HttpRequest, HttpResponse, Transport};
