@@ -24,15 +24,23 @@ impl SdkDate {
     /// no gateway accepts anyway.
     pub fn new(t: SystemTime) -> Self {
         let secs = crate::clock::unix_seconds(t);
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+        let (y, m, d) = match civil_from_days_fast(days) {
+            Some(ymd) => ymd,
+            None => {
+                let (y, m, d) = civil_from_days(days);
+                (y.clamp(0, 9999) as u32, m as u32, d as u32)
+            }
+        };
+        let (hour, rem) = (rem / 3600, rem % 3600);
         let mut text = *b"00000000T000000Z";
-        put(&mut text[0..4], y.clamp(0, 9999));
-        put(&mut text[4..6], m);
-        put(&mut text[6..8], d);
-        put(&mut text[9..11], rem / 3600);
-        put(&mut text[11..13], (rem % 3600) / 60);
-        put(&mut text[13..15], rem % 60);
+        put2(&mut text[0..2], y / 100);
+        put2(&mut text[2..4], y % 100);
+        put2(&mut text[4..6], m);
+        put2(&mut text[6..8], d);
+        put2(&mut text[9..11], hour);
+        put2(&mut text[11..13], rem / 60);
+        put2(&mut text[13..15], rem % 60);
         Self { text, days }
     }
 
@@ -63,12 +71,55 @@ impl std::fmt::Debug for SdkDate {
     }
 }
 
-/// Writes `v` as zero-padded decimal filling `out`.
-fn put(out: &mut [u8], mut v: i64) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
+/// The two digits of every number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
     }
+    pairs
+};
+
+/// Writes `v` (below 100) as two digits into `out`.
+#[inline]
+fn put2(out: &mut [u8], v: u32) {
+    out.copy_from_slice(&DIGIT_PAIRS[v as usize % 100]);
+}
+
+/// The civil date of a day counted from 1970-01-01, for years 0 to 9999 (`None` outside):
+/// Neri and Schneider's Euclidean affine form ("Euclidean affine functions and their
+/// application to calendar algorithms", 2022), whose divisions are by constants and short
+/// chains of 32-bit multiplications, where [`civil_from_days`] (the same calendar, for any
+/// day) chains 64-bit divisions. A test checks the two agree on every day of those years.
+fn civil_from_days_fast(days: i64) -> Option<(u32, u32, u32)> {
+    // 0000-01-01 and 9999-12-31.
+    if !(-719_528..=2_932_896).contains(&days) {
+        return None;
+    }
+    // Days since 0000-03-01, shifted by 82 eras of 400 years so that the count is positive.
+    const SHIFT: u32 = 82;
+    const K: i64 = 719_468 + 146_097 * SHIFT as i64;
+    let n = (days + K) as u32;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let n_c = n1 % 146_097 / 4;
+    let n2 = 4 * n_c + 3;
+    let p2 = 2_939_745u64 * u64::from(n2);
+    let year_of_century = (p2 >> 32) as u32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4;
+    let n3 = 2_141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2_141 + 1);
+    // Days from March on belong to the next calendar year's January and February.
+    let january_or_february = day_of_year >= 306;
+    let year = 100 * century + year_of_century + u32::from(january_or_february) - 400 * SHIFT;
+    let month = if january_or_february {
+        month - 12
+    } else {
+        month
+    };
+    Some((year, month, day))
 }
 
 /// Formats a time as `YYYYMMDDTHHMMSSZ` (UTC).
@@ -113,6 +164,21 @@ mod tests {
         assert_eq!(parse_sdk_date("20251301T120000Z"), None);
         assert_eq!(parse_sdk_date("20250101T240000Z"), None);
         assert!(parse_sdk_date("20240229T120000Z").is_some());
+    }
+
+    #[test]
+    fn the_fast_civil_date_agrees_with_the_general_one_on_every_day_of_years_0_to_9999() {
+        for days in -719_528..=2_932_896i64 {
+            let (y, m, d) = civil_from_days(days);
+            let fast = civil_from_days_fast(days)
+                .map(|(y, m, d)| (i64::from(y), i64::from(m), i64::from(d)));
+            assert_eq!(fast, Some((y, m, d)), "day {days}");
+        }
+        assert_eq!(civil_from_days_fast(-719_529), None);
+        assert_eq!(civil_from_days_fast(2_932_897), None);
+        // Outside those years the slow path clamps the year, as before.
+        let d = SdkDate::new(crate::clock::from_unix_seconds(-62_167_219_201)); // -0001-12-31T23:59:59Z
+        assert_eq!(d.as_str(), "00001231T235959Z");
     }
 
     #[test]

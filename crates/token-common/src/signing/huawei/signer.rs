@@ -12,11 +12,11 @@ use sha2::digest::Digest;
 use sha2::Sha256;
 use sm3::Sm3;
 
-use super::fast::{hash_canonical_request, hex32, Header};
+use super::fast::{hash_canonical_request, hex32, sort_key, Header, HeaderList};
 use super::{
-    signs_payload, sm3 as sm3_stages, v11, HuaweiAlgorithm, SdkDate, ALGORITHM,
-    CONTENT_SHA256_HEADER, DATE_HEADER, DOMAIN_ID_HEADER, EMPTY_BODY_SHA256, PROJECT_ID_HEADER,
-    SECURITY_TOKEN_HEADER, UNSIGNED_PAYLOAD,
+    sm3 as sm3_stages, v11, HuaweiAlgorithm, SdkDate, CONTENT_SHA256_HEADER, DATE_HEADER,
+    DOMAIN_ID_HEADER, EMPTY_BODY_SHA256, PROJECT_ID_HEADER, SECURITY_TOKEN_HEADER,
+    UNSIGNED_PAYLOAD,
 };
 use crate::credentials::{HuaweiCredentials, HuaweiScope};
 use crate::error::{Error, Result};
@@ -25,8 +25,6 @@ use crate::request::{check_header_text, HttpRequest, Signer};
 const DATE: HeaderName = HeaderName::from_static(DATE_HEADER);
 const SECURITY_TOKEN: HeaderName = HeaderName::from_static(SECURITY_TOKEN_HEADER);
 const CONTENT_SHA256: HeaderName = HeaderName::from_static(CONTENT_SHA256_HEADER);
-/// Signed headers collected on the stack; more spill to the heap.
-const STACK_HEADERS: usize = 12;
 const CONTENT_SM3: HeaderName = HeaderName::from_static(sm3_stages::CONTENT_SM3_HEADER);
 
 /// Signs requests for one Huawei Cloud credential, with `SDK-HMAC-SHA256` unless another
@@ -175,6 +173,7 @@ impl HuaweiSigner {
             }
             Some(t) => {
                 check_header_text("security_token", t.expose_secret())?;
+                check_visible("security_token", t.expose_secret())?;
                 let mut v = HeaderValue::from_str(t.expose_secret()).map_err(|_| {
                     Error::invalid_input("security_token", "is not a valid HTTP header value")
                 })?;
@@ -192,6 +191,7 @@ impl HuaweiSigner {
             Some((_, field, "")) => return Err(Error::invalid_input(field, "must not be empty")),
             Some((header, field, id)) => {
                 check_header_text(field, id)?;
+                check_visible(field, id)?;
                 let v = HeaderValue::from_str(id)
                     .map_err(|_| Error::invalid_input(field, "is not a valid HTTP header value"))?;
                 Some((HeaderName::from_static(header), v))
@@ -241,64 +241,23 @@ impl Signer for HuaweiSigner {
     fn sign(&self, request: &mut HttpRequest, now: SystemTime) -> Result<()> {
         let date = SdkDate::new(now);
         let sm3 = matches!(self.keys, Keys::Sm3(_));
-        let headers = &mut request.headers;
-        headers.remove(AUTHORIZATION);
-        headers.insert(
-            DATE,
-            HeaderValue::from_bytes(date.as_bytes()).expect("digits are a valid header value"),
-        );
-        if let Some((name, value)) = &self.scope {
-            headers.insert(name.clone(), value.clone());
-        }
-        if let Some(value) = &self.security_token {
-            headers.insert(SECURITY_TOKEN, value.clone());
-        }
-        if !headers.contains_key(HOST) {
-            let host = request
-                .url
-                .host_str()
-                .ok_or_else(|| Error::invalid_input("endpoint", "has no host"))?;
-            let value = match request.url.port() {
-                Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
-                None => HeaderValue::from_str(host),
-            };
-            headers.insert(
-                HOST,
-                value.map_err(|_| {
-                    Error::invalid_input("endpoint", "host is not a valid header value")
-                })?,
-            );
-        }
+        let content_hash_header = if sm3 { &CONTENT_SM3 } else { &CONTENT_SHA256 };
 
-        // The payload hash, hex, on the stack.
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let unsigned = !signs_payload(content_type);
-        let body_hash = match request.body.as_deref() {
-            Some(b) if !unsigned && !b.is_empty() && sm3 => Some(hex32(&Sm3::digest(b))),
-            Some(b) if !unsigned && !b.is_empty() => Some(hex32(&Sha256::digest(b))),
-            _ => None,
-        };
-        let payload: &[u8] = if unsigned {
-            headers.insert(
-                if sm3 { CONTENT_SM3 } else { CONTENT_SHA256 },
-                HeaderValue::from_static(UNSIGNED_PAYLOAD),
-            );
-            UNSIGNED_PAYLOAD.as_bytes()
-        } else if let Some(h) = &body_hash {
-            h
-        } else if sm3 {
-            sm3_stages::EMPTY_BODY_SM3.as_bytes()
-        } else {
-            EMPTY_BODY_SHA256.as_bytes()
-        };
-
-        // Signed headers: every name without `_` (a HeaderMap's names are lower-case
-        // already), every value trimmed, sorted by name then value.
-        // On the stack for the usual handful of headers.
-        let mut stack: [Header<'_>; STACK_HEADERS] = [("", b""); STACK_HEADERS];
-        let mut heap: Vec<Header<'_>> = Vec::new();
-        let mut n = 0;
-        for (name, value) in headers.iter() {
+        // The request's own headers, less those this signer writes (its values replace
+        // theirs): checked, and collected on the stack for the usual handful. Nothing in
+        // the request changes until everything has been checked.
+        let mut list = HeaderList::new();
+        let mut has_host = false;
+        let mut content_type = None;
+        let mut has_content_hash = false;
+        for (name, value) in &request.headers {
+            if *name == AUTHORIZATION
+                || *name == DATE
+                || (self.security_token.is_some() && *name == SECURITY_TOKEN)
+                || self.scope.as_ref().is_some_and(|(n, _)| n == name)
+            {
+                continue;
+            }
             let value = value.as_bytes();
             // Visible ASCII or tab, as `HeaderValue::to_str`; without early exit, so the
             // loop vectorises.
@@ -311,53 +270,103 @@ impl Signer for HuaweiSigner {
                     "header value is not visible ASCII",
                 ));
             }
-            if name.as_str().contains('_') {
-                continue;
+            if *name == HOST {
+                has_host = true;
+            } else if *name == CONTENT_TYPE {
+                content_type = content_type.or(Some(value));
+            } else if name == content_hash_header {
+                has_content_hash = true;
             }
-            let header = (name.as_str(), value.trim_ascii());
-            if n < STACK_HEADERS {
-                stack[n] = header;
-            } else {
-                if heap.is_empty() {
-                    heap.extend_from_slice(&stack);
-                }
-                heap.push(header);
+            // Names with `_` are not signed (a HeaderMap's names are lower-case already).
+            // Names are short: a plain loop beats a `memchr` call.
+            let name = name.as_str();
+            if !name.bytes().any(|b| b == b'_') {
+                list.push(Header::new(name, value.trim_ascii()));
             }
-            n += 1;
         }
-        let signed: &mut [Header<'_>] = if n <= STACK_HEADERS {
-            &mut stack[..n]
-        } else {
-            &mut heap
+
+        // The payload hash, hex, on the stack.
+        let unsigned = !content_type.is_some_and(signs_payload_bytes);
+        let body_hash = match request.body.as_deref() {
+            Some(b) if !unsigned && !b.is_empty() && sm3 => Some(hex32(&Sm3::digest(b))),
+            Some(b) if !unsigned && !b.is_empty() => Some(hex32(&Sha256::digest(b))),
+            _ => None,
         };
-        signed.sort_unstable();
+        let payload: &[u8] = if unsigned {
+            if has_content_hash {
+                // Replaced by this signer's `UNSIGNED-PAYLOAD` below.
+                list.retain(|h| h.name != content_hash_header.as_str());
+            }
+            UNSIGNED_PAYLOAD.as_bytes()
+        } else if let Some(h) = &body_hash {
+            h
+        } else if sm3 {
+            sm3_stages::EMPTY_BODY_SM3.as_bytes()
+        } else {
+            EMPTY_BODY_SHA256.as_bytes()
+        };
+
+        // This signer's headers (their values were checked when it was built).
+        let host = if has_host {
+            None
+        } else {
+            Some(host_value(&request.url)?)
+        };
+        if let Some(v) = &host {
+            list.push(Header::known(HOST_KEY, "host", v.as_bytes()));
+        }
+        if let Some((name, value)) = &self.scope {
+            list.push(Header::new(name.as_str(), value.as_bytes().trim_ascii()));
+        }
+        if let Some(value) = &self.security_token {
+            list.push(Header::known(
+                SECURITY_TOKEN_KEY,
+                SECURITY_TOKEN_HEADER,
+                value.as_bytes().trim_ascii(),
+            ));
+        }
+        list.push(Header::known(DATE_KEY, DATE_HEADER, date.as_bytes()));
+        if unsigned {
+            list.push(Header::new(
+                content_hash_header.as_str(),
+                UNSIGNED_PAYLOAD.as_bytes(),
+            ));
+        }
+        let signed = list.sorted();
 
         let method = request.method.as_str();
         let url = &request.url;
-        let mut auth = Vec::with_capacity(self.auth_prefix.len() + 200);
         let auth = match &self.keys {
             Keys::Sha256(key) => {
-                auth.extend_from_slice(self.auth_prefix.as_bytes());
+                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
                 let canonical =
                     hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                finish(auth, key.clone(), ALGORITHM, &date, None, &canonical)
-            }
-            Keys::Sm3(key) => {
-                auth.extend_from_slice(self.auth_prefix.as_bytes());
-                let canonical =
-                    hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
                 finish(
                     auth,
                     key.clone(),
-                    sm3_stages::ALGORITHM,
+                    STS_PREFIX_SHA256,
                     &date,
                     None,
                     &canonical,
                 )
             }
+            Keys::Sm3(key) => {
+                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
+                let canonical =
+                    hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
+                finish(auth, key.clone(), STS_PREFIX_SM3, &date, None, &canonical)
+            }
             Keys::V11(keys) => {
                 let day = keys.for_day(&date);
-                auth.extend_from_slice(v11::ALGORITHM.as_bytes());
+                let mut auth = authorization_buffer(
+                    v11::ALGORITHM,
+                    signed,
+                    b" Credential=".len()
+                        + self.access_key.len()
+                        + 1
+                        + day.info.len()
+                        + b", SignedHeaders=".len(),
+                );
                 auth.extend_from_slice(b" Credential=");
                 auth.extend_from_slice(self.access_key.as_bytes());
                 auth.push(b'/');
@@ -365,11 +374,10 @@ impl Signer for HuaweiSigner {
                 auth.extend_from_slice(b", SignedHeaders=");
                 let canonical =
                     hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                let key = day.key.clone();
                 finish(
                     auth,
-                    key,
-                    v11::ALGORITHM,
+                    day.key.clone(),
+                    STS_PREFIX_V11,
                     &date,
                     Some(&day.info),
                     &canonical,
@@ -379,31 +387,165 @@ impl Signer for HuaweiSigner {
         let mut auth =
             HeaderValue::try_from(auth).expect("checked parts make a valid header value");
         auth.set_sensitive(true);
-        request.headers.insert(AUTHORIZATION, auth);
+
+        let headers = &mut request.headers;
+        headers.insert(
+            DATE,
+            HeaderValue::from_bytes(date.as_bytes()).expect("digits are a valid header value"),
+        );
+        if let Some((name, value)) = &self.scope {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(value) = &self.security_token {
+            headers.insert(SECURITY_TOKEN, value.clone());
+        }
+        if let Some(value) = host {
+            headers.insert(HOST, value);
+        }
+        if unsigned {
+            headers.insert(
+                content_hash_header.clone(),
+                HeaderValue::from_static(UNSIGNED_PAYLOAD),
+            );
+        }
+        headers.insert(AUTHORIZATION, auth);
         Ok(())
     }
 }
 
-/// Signs the string to sign (streamed into the prepared HMAC) and appends
+/// [`signs_payload`] of a header value's bytes (which need no UTF-8 check for it).
+fn signs_payload_bytes(content_type: &[u8]) -> bool {
+    content_type.starts_with(b"application/json") || content_type.starts_with(b"application/bson")
+}
+
+/// Refuses a value this signer adds to every request unless it is visible ASCII (what the
+/// signature covers; checked here once instead of on every request).
+fn check_visible(field: &str, value: &str) -> Result<()> {
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || b == b'\t')
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(field, "must be visible ASCII"))
+    }
+}
+
+/// The `Host` header of a request to `url`: host, and port unless it is the scheme's own.
+fn host_value(url: &url::Url) -> Result<HeaderValue> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::invalid_input("endpoint", "has no host"))?;
+    let value = match url.port() {
+        Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
+        None => HeaderValue::from_str(host),
+    };
+    value.map_err(|_| Error::invalid_input("endpoint", "host is not a valid header value"))
+}
+
+/// The sort keys of the headers this signer adds, computed once.
+const HOST_KEY: u64 = sort_key("host");
+const DATE_KEY: u64 = sort_key(DATE_HEADER);
+const SECURITY_TOKEN_KEY: u64 = sort_key(SECURITY_TOKEN_HEADER);
+
+/// `{algorithm}\n` of each string to sign.
+const STS_PREFIX_SHA256: &str = "SDK-HMAC-SHA256\n";
+const STS_PREFIX_SM3: &str = "SDK-HMAC-SM3\n";
+const STS_PREFIX_V11: &str = "V11-HMAC-SHA256\n";
+
+/// The `Authorization` value's buffer, holding `prefix`, with room for exactly what
+/// follows: `extra` bytes, the signed-headers list of `signed` and `, Signature=` with
+/// the signature. Exact, so that the header value takes the buffer as it is (a buffer
+/// with spare room costs the header value a second allocation).
+fn authorization_buffer(prefix: &str, signed: &[Header<'_>], extra: usize) -> Vec<u8> {
+    let mut names = 0;
+    for (i, h) in signed.iter().enumerate() {
+        if i == 0 || !signed[i - 1].same_name(h) {
+            names += h.name.len() + usize::from(i > 0);
+        }
+    }
+    let mut auth = Vec::with_capacity(prefix.len() + extra + names + SIGNATURE_SUFFIX_LEN);
+    auth.extend_from_slice(prefix.as_bytes());
+    auth
+}
+
+/// `, Signature=` and 64 hex digits.
+const SIGNATURE_SUFFIX_LEN: usize = b", Signature=".len() + 64;
+
+/// Signs the string to sign (streamed into the prepared HMAC: the algorithm line, then
+/// the date, V11's `info` and the canonical hash in as few updates as possible) and appends
 /// `, Signature={hex}` to the `Authorization` value.
 fn finish<M: Mac>(
     mut auth: Vec<u8>,
     mut key: M,
-    algorithm: &str,
+    algorithm_line: &str,
     date: &SdkDate,
     info: Option<&str>,
     canonical_hash: &[u8],
 ) -> Vec<u8> {
-    key.update(algorithm.as_bytes());
-    key.update(b"\n");
-    key.update(date.as_bytes());
-    key.update(b"\n");
-    if let Some(info) = info {
-        key.update(info.as_bytes());
-        key.update(b"\n");
+    key.update(algorithm_line.as_bytes());
+    let mut rest = [0u8; 16 + 1 + 64];
+    rest[..16].copy_from_slice(date.as_bytes());
+    rest[16] = b'\n';
+    match info {
+        Some(info) => {
+            key.update(&rest[..17]);
+            key.update(info.as_bytes());
+            key.update(b"\n");
+            key.update(&hex32(canonical_hash));
+        }
+        None => {
+            rest[17..].copy_from_slice(&hex32(canonical_hash));
+            key.update(&rest);
+        }
     }
-    key.update(&hex32(canonical_hash));
     auth.extend_from_slice(b", Signature=");
     auth.extend_from_slice(&hex32(&key.finalize().into_bytes()));
     auth
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_signing_by_bytes_agrees_with_the_stage() {
+        for ct in [
+            "",
+            "application/json",
+            "application/json;charset=UTF-8",
+            "application/bson",
+            "application/jso",
+            "text/plain",
+            "Application/JSON",
+            "application/x-www-form-urlencoded",
+        ] {
+            assert_eq!(
+                signs_payload_bytes(ct.as_bytes()),
+                super::super::signs_payload(Some(ct)),
+                "{ct}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_it_adds_to_every_request_are_refused_up_front_unless_visible_ascii() {
+        let creds = HuaweiCredentials::new("AK", "SK");
+        let err = HuaweiSigner::new(&creds, HuaweiScope::Project("projekt-ü".into())).unwrap_err();
+        assert!(err.to_string().contains("project_id"), "{err}");
+        let err = HuaweiSigner::new(
+            &creds.clone().with_security_token("SECRETVALUE\u{e9}"),
+            HuaweiScope::None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("security_token"), "{err}");
+        assert!(!err.to_string().contains("SECRETVALUE"), "the token leaked: {err}");
+    }
+
+    #[test]
+    fn string_to_sign_prefixes_are_the_algorithm_names() {
+        assert_eq!(STS_PREFIX_SHA256, format!("{}\n", super::super::ALGORITHM));
+        assert_eq!(STS_PREFIX_SM3, format!("{}\n", sm3_stages::ALGORITHM));
+        assert_eq!(STS_PREFIX_V11, format!("{}\n", v11::ALGORITHM));
+    }
 }
