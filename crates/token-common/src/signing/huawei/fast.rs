@@ -9,7 +9,7 @@ use url::Url;
 /// Bytes collected before they are handed to the hash: a multiple of the 64-byte block of
 /// SHA-256 and SM3, so full blocks are compressed in place; large enough that the usual
 /// canonical request goes to the hash in one `update`.
-const BUFFER: usize = 512;
+const BUFFER: usize = 448;
 
 /// A hash fed through a stack buffer, so many small writes cost one `update` per block
 /// run instead of one each.

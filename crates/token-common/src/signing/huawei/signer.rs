@@ -539,7 +539,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("security_token"), "{err}");
-        assert!(!err.to_string().contains("SECRETVALUE"), "the token leaked: {err}");
+        assert!(
+            !err.to_string().contains("SECRETVALUE"),
+            "the token leaked: {err}"
+        );
     }
 
     #[test]
