@@ -260,3 +260,34 @@ async fn user_agent_names_the_crate_and_version() {
     let ua = seen[0].headers.get("user-agent").unwrap().to_str().unwrap();
     assert_eq!(ua, concat!("cloud-tokens/", env!("CARGO_PKG_VERSION")));
 }
+
+/// The header map goes to the wire whole: every header, a repeated one with all its values
+/// in order, and the body.
+#[tokio::test]
+async fn every_header_value_and_the_body_reach_the_server() {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let mut req = request(Method::POST, &server.uri());
+    let many = HeaderName::from_static("x-many");
+    req.headers.insert("x-one", HeaderValue::from_static("1"));
+    req.headers
+        .append(many.clone(), HeaderValue::from_static("a"));
+    req.headers
+        .append(many.clone(), HeaderValue::from_static("b"));
+    req.body = Some(b"{\"k\":1}".to_vec());
+    fast().send(req, &NoSigning, None).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let h = &seen[0].headers;
+    assert_eq!(h.get("x-one").unwrap(), "1");
+    let values: Vec<_> = h
+        .get_all("x-many")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(values, ["a", "b"]);
+    assert_eq!(seen[0].body, b"{\"k\":1}");
+}

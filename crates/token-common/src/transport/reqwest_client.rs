@@ -63,19 +63,20 @@ impl HttpClient for ReqwestClient {
                      (default) or `native-tls` feature",
                 ));
             }
-            let mut builder = self
-                .client
-                .request(request.method, request.url)
-                .headers(request.headers);
+            // The signed header map is moved into reqwest's request whole: its
+            // `RequestBuilder::headers` would insert every header again, one by one.
+            let mut outgoing = reqwest::Request::new(request.method, request.url);
+            *outgoing.headers_mut() = request.headers;
             if let Some(body) = request.body {
                 // reqwest keeps the body as `Bytes`; owning it through `Zeroizing` wipes
                 // it when hyper is done with it (hyper's and TLS's own write buffers are
                 // out of reach: see the crate's README).
                 let body = bytes::Bytes::from_owner(zeroize::Zeroizing::new(body));
-                builder = builder.body(body);
+                *outgoing.body_mut() = Some(body.into());
             }
-            let mut response = builder
-                .send()
+            let mut response = self
+                .client
+                .execute(outgoing)
                 .await
                 .map_err(|e| transport_error(&e.without_url()))?;
             let status = response.status().as_u16();
