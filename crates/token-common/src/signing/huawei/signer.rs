@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 use hmac::{Hmac, Mac};
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use sha2::digest::Digest;
 use sha2::Sha256;
 use sm3::Sm3;
@@ -237,20 +237,31 @@ impl fmt::Debug for HuaweiSigner {
     }
 }
 
-impl Signer for HuaweiSigner {
-    fn sign(&self, request: &mut HttpRequest, now: SystemTime) -> Result<()> {
-        let date = SdkDate::new(now);
-        let sm3 = matches!(self.keys, Keys::Sm3(_));
-        let content_hash_header = if sm3 { &CONTENT_SM3 } else { &CONTENT_SHA256 };
+/// What [`HuaweiSigner::collect`] noticed among the request's own headers.
+struct Noticed<'a> {
+    host: bool,
+    /// The first `Content-Type`.
+    content_type: Option<&'a [u8]>,
+    /// The algorithm's `X-Sdk-Content-…` header.
+    content_hash: bool,
+}
 
-        // The request's own headers, less those this signer writes (its values replace
-        // theirs): checked, and collected on the stack for the usual handful. Nothing in
-        // the request changes until everything has been checked.
-        let mut list = HeaderList::new();
-        let mut has_host = false;
-        let mut content_type = None;
-        let mut has_content_hash = false;
-        for (name, value) in &request.headers {
+impl HuaweiSigner {
+    /// Checks the request's own headers and puts those signed into `list`: all but the
+    /// ones this signer writes (its values replace theirs) and names with `_`.
+    #[inline]
+    fn collect<'a>(
+        &self,
+        headers: &'a HeaderMap,
+        content_hash_header: &HeaderName,
+        list: &mut HeaderList<'a>,
+    ) -> Result<Noticed<'a>> {
+        let mut noticed = Noticed {
+            host: false,
+            content_type: None,
+            content_hash: false,
+        };
+        for (name, value) in headers {
             if *name == AUTHORIZATION
                 || *name == DATE
                 || (self.security_token.is_some() && *name == SECURITY_TOKEN)
@@ -271,29 +282,89 @@ impl Signer for HuaweiSigner {
                 ));
             }
             if *name == HOST {
-                has_host = true;
+                noticed.host = true;
             } else if *name == CONTENT_TYPE {
-                content_type = content_type.or(Some(value));
+                noticed.content_type = noticed.content_type.or(Some(value));
             } else if name == content_hash_header {
-                has_content_hash = true;
+                noticed.content_hash = true;
             }
-            // Names with `_` are not signed (a HeaderMap's names are lower-case already).
-            // Names are short: a plain loop beats a `memchr` call.
+            // A HeaderMap's names are lower-case already. Names are short: a plain loop
+            // beats a `memchr` call.
             let name = name.as_str();
             if !name.bytes().any(|b| b == b'_') {
                 list.push(Header::new(name, value.trim_ascii()));
             }
         }
+        Ok(noticed)
+    }
 
-        // The payload hash, hex, on the stack.
-        let unsigned = !content_type.is_some_and(signs_payload_bytes);
+    /// The `Authorization` value for the sorted `signed` headers and `payload` hash.
+    #[inline]
+    fn authorization(
+        &self,
+        request: &HttpRequest,
+        signed: &[Header<'_>],
+        payload: &[u8],
+        date: &SdkDate,
+    ) -> Vec<u8> {
+        let method = request.method.as_str();
+        let url = &request.url;
+        match &self.keys {
+            Keys::Sha256(key) => {
+                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
+                let canonical =
+                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
+                finish(auth, key.clone(), STS_PREFIX_SHA256, date, None, &canonical)
+            }
+            Keys::Sm3(key) => {
+                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
+                let canonical =
+                    hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
+                finish(auth, key.clone(), STS_PREFIX_SM3, date, None, &canonical)
+            }
+            Keys::V11(keys) => {
+                let day = keys.for_day(date);
+                let credential = [
+                    b" Credential=".as_slice(),
+                    self.access_key.as_bytes(),
+                    b"/",
+                    day.info.as_bytes(),
+                    b", SignedHeaders=",
+                ];
+                let extra = credential.iter().map(|part| part.len()).sum();
+                let mut auth = authorization_buffer(v11::ALGORITHM, signed, extra);
+                for part in credential {
+                    auth.extend_from_slice(part);
+                }
+                let canonical =
+                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
+                let key = day.key.clone();
+                finish(auth, key, STS_PREFIX_V11, date, Some(&day.info), &canonical)
+            }
+        }
+    }
+}
+
+impl Signer for HuaweiSigner {
+    fn sign(&self, request: &mut HttpRequest, now: SystemTime) -> Result<()> {
+        let date = SdkDate::new(now);
+        let sm3 = matches!(self.keys, Keys::Sm3(_));
+        let content_hash_header = if sm3 { &CONTENT_SM3 } else { &CONTENT_SHA256 };
+
+        // 1. The request's own signed headers, on the stack for the usual handful. Nothing
+        //    in the request changes until everything has been checked.
+        let mut list = HeaderList::new();
+        let noticed = self.collect(&request.headers, content_hash_header, &mut list)?;
+
+        // 2. The payload hash, hex, on the stack.
+        let unsigned = !noticed.content_type.is_some_and(signs_payload_bytes);
         let body_hash = match request.body.as_deref() {
             Some(b) if !unsigned && !b.is_empty() && sm3 => Some(hex32(&Sm3::digest(b))),
             Some(b) if !unsigned && !b.is_empty() => Some(hex32(&Sha256::digest(b))),
             _ => None,
         };
         let payload: &[u8] = if unsigned {
-            if has_content_hash {
+            if noticed.content_hash {
                 // Replaced by this signer's `UNSIGNED-PAYLOAD` below.
                 list.retain(|h| h.name != content_hash_header.as_str());
             }
@@ -306,8 +377,8 @@ impl Signer for HuaweiSigner {
             EMPTY_BODY_SHA256.as_bytes()
         };
 
-        // This signer's headers (their values were checked when it was built).
-        let host = if has_host {
+        // 3. This signer's headers (their values were checked when it was built).
+        let host = if noticed.host {
             None
         } else {
             Some(host_value(&request.url)?)
@@ -319,75 +390,26 @@ impl Signer for HuaweiSigner {
             list.push(Header::new(name.as_str(), value.as_bytes().trim_ascii()));
         }
         if let Some(value) = &self.security_token {
+            let value = value.as_bytes().trim_ascii();
             list.push(Header::known(
                 SECURITY_TOKEN_KEY,
                 SECURITY_TOKEN_HEADER,
-                value.as_bytes().trim_ascii(),
+                value,
             ));
         }
         list.push(Header::known(DATE_KEY, DATE_HEADER, date.as_bytes()));
         if unsigned {
-            list.push(Header::new(
-                content_hash_header.as_str(),
-                UNSIGNED_PAYLOAD.as_bytes(),
-            ));
+            let name = content_hash_header.as_str();
+            list.push(Header::new(name, UNSIGNED_PAYLOAD.as_bytes()));
         }
-        let signed = list.sorted();
 
-        let method = request.method.as_str();
-        let url = &request.url;
-        let auth = match &self.keys {
-            Keys::Sha256(key) => {
-                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
-                let canonical =
-                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                finish(
-                    auth,
-                    key.clone(),
-                    STS_PREFIX_SHA256,
-                    &date,
-                    None,
-                    &canonical,
-                )
-            }
-            Keys::Sm3(key) => {
-                let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
-                let canonical =
-                    hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
-                finish(auth, key.clone(), STS_PREFIX_SM3, &date, None, &canonical)
-            }
-            Keys::V11(keys) => {
-                let day = keys.for_day(&date);
-                let mut auth = authorization_buffer(
-                    v11::ALGORITHM,
-                    signed,
-                    b" Credential=".len()
-                        + self.access_key.len()
-                        + 1
-                        + day.info.len()
-                        + b", SignedHeaders=".len(),
-                );
-                auth.extend_from_slice(b" Credential=");
-                auth.extend_from_slice(self.access_key.as_bytes());
-                auth.push(b'/');
-                auth.extend_from_slice(day.info.as_bytes());
-                auth.extend_from_slice(b", SignedHeaders=");
-                let canonical =
-                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                finish(
-                    auth,
-                    day.key.clone(),
-                    STS_PREFIX_V11,
-                    &date,
-                    Some(&day.info),
-                    &canonical,
-                )
-            }
-        };
+        // 4. The canonical request hashed, the string to sign signed.
+        let auth = self.authorization(request, list.sorted(), payload, &date);
         let mut auth =
             HeaderValue::try_from(auth).expect("checked parts make a valid header value");
         auth.set_sensitive(true);
 
+        // 5. Only now the request changes.
         let headers = &mut request.headers;
         headers.insert(
             DATE,
@@ -403,17 +425,15 @@ impl Signer for HuaweiSigner {
             headers.insert(HOST, value);
         }
         if unsigned {
-            headers.insert(
-                content_hash_header.clone(),
-                HeaderValue::from_static(UNSIGNED_PAYLOAD),
-            );
+            let value = HeaderValue::from_static(UNSIGNED_PAYLOAD);
+            headers.insert(content_hash_header.clone(), value);
         }
         headers.insert(AUTHORIZATION, auth);
         Ok(())
     }
 }
 
-/// [`signs_payload`] of a header value's bytes (which need no UTF-8 check for it).
+/// [`super::signs_payload`] of a header value's bytes (which need no UTF-8 check for it).
 fn signs_payload_bytes(content_type: &[u8]) -> bool {
     content_type.starts_with(b"application/json") || content_type.starts_with(b"application/bson")
 }
