@@ -4,6 +4,7 @@
 //! test `tests/huawei_fast_path.rs` checks that it does.
 
 use sha2::digest::{Digest, Output};
+use smallvec::SmallVec;
 use url::Url;
 
 /// Bytes collected before they are handed to the hash: a multiple of the 64-byte block of
@@ -137,63 +138,31 @@ pub(super) const fn sort_key(name: &str) -> u64 {
     key
 }
 
-/// Signed headers collected on the stack; more spill to the heap.
+/// Signed headers collected on the stack (more spill to the heap).
 const STACK_HEADERS: usize = 12;
 
 /// The signed headers of one request: on the stack for the usual handful.
-pub(super) struct HeaderList<'a> {
-    stack: [Header<'a>; STACK_HEADERS],
-    len: usize,
-    heap: Vec<Header<'a>>,
-}
+pub(super) struct HeaderList<'a>(SmallVec<[Header<'a>; STACK_HEADERS]>);
 
 impl<'a> HeaderList<'a> {
     pub(super) fn new() -> Self {
-        Self {
-            stack: [Header::known(0, "", b""); STACK_HEADERS],
-            len: 0,
-            heap: Vec::new(),
-        }
+        Self(SmallVec::new())
     }
 
     #[inline]
     pub(super) fn push(&mut self, header: Header<'a>) {
-        if self.len < STACK_HEADERS {
-            self.stack[self.len] = header;
-            self.len += 1;
-        } else {
-            if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.stack);
-            }
-            self.heap.push(header);
-        }
+        self.0.push(header);
     }
 
     /// Keeps only the headers for which `keep` says so.
-    pub(super) fn retain(&mut self, keep: impl Fn(&Header<'a>) -> bool) {
-        if !self.heap.is_empty() {
-            self.heap.retain(keep);
-            return;
-        }
-        let mut kept = 0;
-        for i in 0..self.len {
-            if keep(&self.stack[i]) {
-                self.stack[kept] = self.stack[i];
-                kept += 1;
-            }
-        }
-        self.len = kept;
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&Header<'a>) -> bool) {
+        self.0.retain(|h| keep(h));
     }
 
     /// The headers sorted by name, then value.
     pub(super) fn sorted(&mut self) -> &[Header<'a>] {
-        let headers = if self.heap.is_empty() {
-            &mut self.stack[..self.len]
-        } else {
-            &mut self.heap[..]
-        };
-        headers.sort_unstable();
-        headers
+        self.0.sort_unstable();
+        &self.0
     }
 }
 

@@ -353,6 +353,7 @@ impl Signer for HuaweiSigner {
 
         // 1. The request's own signed headers, on the stack for the usual handful. Nothing
         //    in the request changes until everything has been checked.
+        let host; // declared before the list, which borrows it
         let mut list = HeaderList::new();
         let noticed = self.collect(&request.headers, content_hash_header, &mut list)?;
 
@@ -378,7 +379,7 @@ impl Signer for HuaweiSigner {
         };
 
         // 3. This signer's headers (their values were checked when it was built).
-        let host = if noticed.host {
+        host = if noticed.host {
             None
         } else {
             Some(host_value(&request.url)?)
@@ -405,6 +406,7 @@ impl Signer for HuaweiSigner {
 
         // 4. The canonical request hashed, the string to sign signed.
         let auth = self.authorization(request, list.sorted(), payload, &date);
+        drop(list); // the last borrow of the request's headers
         let mut auth =
             HeaderValue::try_from(auth).expect("checked parts make a valid header value");
         auth.set_sensitive(true);
