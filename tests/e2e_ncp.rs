@@ -358,6 +358,38 @@ async fn token_source_refreshes_then_renews_across_expiry() {
     emulator.shutdown().await.expect("clean shutdown");
 }
 
+/// A `TokenReader` over the KMS token source: served from memory while fresh, and past the
+/// access token's expiry it waits for the cache's one fetch and then holds the new token.
+#[tokio::test]
+async fn a_token_reader_over_the_kms_token_source_follows_its_refreshes() {
+    let clock = support::manual_clock();
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::ncp_client_with(&emulator, transport);
+    let options = TokenSetOptions::new()
+        .with_access_token_hours(hours(1))
+        .with_refresh_token_hours(hours(3));
+    let cache = client.token_source(TAG, options).expect("token source");
+    let mut reader: cloud_tokens::ncp::TokenReader<_> = cache.reader();
+
+    let first = reader.get().await.expect("first token").clone();
+    for _ in 0..10 {
+        assert!(Arc::ptr_eq(reader.get().await.expect("hit"), &first));
+    }
+    assert_eq!(issued(&client).await, 2, "one token set, nothing more");
+
+    // Past the access token's expiry: the reader's next get waits for the refresh.
+    clock.advance(Duration::from_secs(3601));
+    let second = reader.get().await.expect("refreshed token").clone();
+    assert_ne!(second.value.expose_secret(), first.value.expose_secret());
+    assert_eq!(issued(&client).await, 3);
+    // The cache's other handles see the same token.
+    assert!(Arc::ptr_eq(&cache.get().await.expect("cache"), &second));
+    emulator.shutdown().await.expect("clean shutdown");
+}
+
 #[tokio::test]
 async fn token_source_recovers_from_a_replaced_generator() {
     let clock = support::manual_clock();

@@ -87,7 +87,7 @@ pub use token_common::signing::huawei::HuaweiAlgorithm;
 
 // The set every cloud-tokens client re-exports from token-common, the same in all three,
 // so `cloud_tokens::{ncp, huawei, cloudforet}::…` name the same shared things.
-pub use token_common::cache::{Expiring, TokenCache, TokenSource};
+pub use token_common::cache::{Expiring, TokenCache, TokenReader, TokenSource};
 pub use token_common::transport::{Backoff, BoxFuture, HttpRequest, HttpResponse, Transport};
 pub use token_common::{Error, Idempotency, Result, SecretString, ServiceError};
 
