@@ -38,8 +38,8 @@ impl<D: Digest> Sink<D> {
         self.len += 1;
     }
 
-    /// Appends `s`. Inlined, with short pieces (most are: names, values, separators) copied
-    /// in place rather than through a `memcpy` call.
+    /// Appends `s`, inlined at every call site (left to the compiler, it measured about 2 %
+    /// slower per request).
     #[inline(always)]
     pub(super) fn bytes(&mut self, s: &[u8]) {
         if s.len() > BUFFER - self.len {
@@ -49,7 +49,7 @@ impl<D: Digest> Sink<D> {
                 return;
             }
         }
-        copy_short(&mut self.buf[self.len..self.len + s.len()], s);
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
         self.len += s.len();
     }
 
@@ -61,30 +61,6 @@ impl<D: Digest> Sink<D> {
     pub(super) fn finish(mut self) -> Output<D> {
         self.flush();
         self.hash.finalize()
-    }
-}
-
-/// `dst.copy_from_slice(src)` (of equal lengths), with pieces of up to 32 bytes copied as
-/// two overlapping fixed-size moves, which compile to a few instructions in place.
-#[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    debug_assert_eq!(dst.len(), n);
-    if n > 32 {
-        dst.copy_from_slice(src);
-    } else if n >= 16 {
-        dst[..16].copy_from_slice(&src[..16]);
-        dst[n - 16..].copy_from_slice(&src[n - 16..]);
-    } else if n >= 8 {
-        dst[..8].copy_from_slice(&src[..8]);
-        dst[n - 8..].copy_from_slice(&src[n - 8..]);
-    } else if n >= 4 {
-        dst[..4].copy_from_slice(&src[..4]);
-        dst[n - 4..].copy_from_slice(&src[n - 4..]);
-    } else if n > 0 {
-        dst[0] = src[0];
-        dst[n / 2] = src[n / 2];
-        dst[n - 1] = src[n - 1];
     }
 }
 
@@ -142,29 +118,7 @@ pub(super) const fn sort_key(name: &str) -> u64 {
 const STACK_HEADERS: usize = 12;
 
 /// The signed headers of one request: on the stack for the usual handful.
-pub(super) struct HeaderList<'a>(SmallVec<[Header<'a>; STACK_HEADERS]>);
-
-impl<'a> HeaderList<'a> {
-    pub(super) fn new() -> Self {
-        Self(SmallVec::new())
-    }
-
-    #[inline]
-    pub(super) fn push(&mut self, header: Header<'a>) {
-        self.0.push(header);
-    }
-
-    /// Keeps only the headers for which `keep` says so.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(&Header<'a>) -> bool) {
-        self.0.retain(|h| keep(h));
-    }
-
-    /// The headers sorted by name, then value.
-    pub(super) fn sorted(&mut self) -> &[Header<'a>] {
-        self.0.sort_unstable();
-        &self.0
-    }
-}
+pub(super) type HeaderList<'a> = SmallVec<[Header<'a>; STACK_HEADERS]>;
 
 /// Hashes the canonical request of a request whose signed headers are `headers` (already
 /// lower-case, sorted by name then value; a repeated name gives one line per value and is
@@ -254,7 +208,7 @@ fn all_kept(bytes: &[u8]) -> bool {
     }
     let rest = chunks.remainder();
     let mut last = [b'a'; 16];
-    copy_short(&mut last[..rest.len()], rest);
+    last[..rest.len()].copy_from_slice(rest);
     any |= refused(&last);
     any == 0
 }
@@ -287,16 +241,6 @@ pub(super) fn hex32(bytes: &[u8]) -> [u8; 64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_copies_equal_copy_from_slice_at_every_length() {
-        let src: Vec<u8> = (0..80u8).collect();
-        for n in 0..=80 {
-            let mut dst = vec![0xAA; n];
-            copy_short(&mut dst, &src[..n]);
-            assert_eq!(dst, &src[..n], "length {n}");
-        }
-    }
 
     #[test]
     fn all_kept_finds_a_refused_byte_anywhere() {
@@ -353,23 +297,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn a_header_list_spills_to_the_heap_and_keeps_every_header() {
-        let names: Vec<String> = (0..30).rev().map(|i| format!("x-h{i:02}")).collect();
-        let mut list = HeaderList::new();
-        for n in &names {
-            list.push(Header::new(n, b"v"));
-        }
-        list.retain(|h| h.name != "x-h07");
-        let sorted: Vec<&str> = list.sorted().iter().map(|h| h.name).collect();
-        let mut expected: Vec<&str> = names
-            .iter()
-            .map(String::as_str)
-            .filter(|n| *n != "x-h07")
-            .collect();
-        expected.sort_unstable();
-        assert_eq!(sorted, expected);
     }
 }

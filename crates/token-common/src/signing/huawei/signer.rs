@@ -405,7 +405,8 @@ impl Signer for HuaweiSigner {
         }
 
         // 4. The canonical request hashed, the string to sign signed.
-        let auth = self.authorization(request, list.sorted(), payload, &date);
+        list.sort_unstable();
+        let auth = self.authorization(request, &list, payload, &date);
         drop(list); // the last borrow of the request's headers
         let mut auth =
             HeaderValue::try_from(auth).expect("checked parts make a valid header value");
