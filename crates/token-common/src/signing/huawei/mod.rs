@@ -12,12 +12,14 @@
 
 pub(crate) mod date;
 mod fast;
+mod reference;
 mod signer;
 pub mod sm3;
 mod stages;
 pub mod v11;
 
 pub use date::{format_sdk_date, parse_sdk_date, SdkDate};
+pub use reference::authorization_by_stages;
 pub use signer::HuaweiSigner;
 pub use stages::{
     authorization, canonical_query, canonical_query_from_raw, canonical_request, canonical_uri,
