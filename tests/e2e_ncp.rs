@@ -315,16 +315,7 @@ async fn client_clock_ten_minutes_ahead_is_corrected() {
 
 #[tokio::test]
 async fn token_source_refreshes_then_renews_across_expiry() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::ncp_client_with(&emulator, transport);
-    let options = TokenSetOptions::new()
-        .with_access_token_hours(hours(1))
-        .with_refresh_token_hours(hours(3));
-    let cache = client.token_source(TAG, options).expect("token source");
+    let (clock, emulator, client, cache) = token_source_on_manual_clock().await;
 
     // First use: a token set (2 tokens issued).
     let first = cache.get().await.expect("first token");
@@ -362,16 +353,7 @@ async fn token_source_refreshes_then_renews_across_expiry() {
 /// access token's expiry it waits for the cache's one fetch and then holds the new token.
 #[tokio::test]
 async fn a_token_reader_over_the_kms_token_source_follows_its_refreshes() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::ncp_client_with(&emulator, transport);
-    let options = TokenSetOptions::new()
-        .with_access_token_hours(hours(1))
-        .with_refresh_token_hours(hours(3));
-    let cache = client.token_source(TAG, options).expect("token source");
+    let (clock, emulator, client, cache) = token_source_on_manual_clock().await;
     let mut reader: cloud_tokens::ncp::TokenReader<_> = cache.reader();
 
     let first = reader.get().await.expect("first token").clone();
@@ -409,6 +391,27 @@ async fn token_source_recovers_from_a_replaced_generator() {
     let next = cache.get_fresh().await.expect("token from a new set");
     assert_ne!(next.value.expose_secret(), first.value.expose_secret());
     emulator.shutdown().await.expect("clean shutdown");
+}
+
+/// The emulator and a client on one manual clock, and the client's token source for 1-hour
+/// access and 3-hour refresh tokens.
+async fn token_source_on_manual_clock() -> (
+    Arc<token_common::clock::ManualClock>,
+    token_emulator::EmulatorHandle,
+    KmsClient,
+    ncp_kms_client::TokenCache<ncp_kms_client::KmsTokenSource>,
+) {
+    let clock = support::manual_clock();
+    let emulator = support::start_with_clock(clock.clone()).await;
+    let transport = support::transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = support::ncp_client_with(&emulator, transport);
+    let options = TokenSetOptions::new()
+        .with_access_token_hours(hours(1))
+        .with_refresh_token_hours(hours(3));
+    let cache = client.token_source(TAG, options).expect("token source");
+    (clock, emulator, client, cache)
 }
 
 async fn issued(client: &KmsClient) -> u64 {
