@@ -302,12 +302,7 @@ async fn mfa_flow_issue_complete_and_resend() {
 
 #[tokio::test]
 async fn session_regrants_across_expiry_then_expires_with_its_refresh_token() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::cloudforet_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::cloudforet_on_manual_clock().await;
     // `client.login(..)`, the client's one token-source method (the other tests call
     // `Session::login`, which it is).
     let session = client
@@ -382,12 +377,7 @@ async fn session_regrants_across_expiry_then_expires_with_its_refresh_token() {
 
 #[tokio::test]
 async fn session_with_relogin_survives_its_refresh_token() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::cloudforet_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::cloudforet_on_manual_clock().await;
     let session = Session::login(
         &client,
         LoginOptions::new(
@@ -430,12 +420,7 @@ async fn session_with_relogin_survives_its_refresh_token() {
 
 #[tokio::test]
 async fn sessions_share_one_grant_when_called_together() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::cloudforet_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::cloudforet_on_manual_clock().await;
     let session = Arc::new(
         Session::login(
             &client,

@@ -323,12 +323,7 @@ async fn cloudforet_delay_longer_than_the_timeout_times_out() {
 
 #[tokio::test]
 async fn token_cache_serves_the_valid_token_while_refreshes_fail() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::ncp_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::ncp_on_manual_clock().await;
     let options = TokenSetOptions::new()
         .with_access_token_hours(ncp_kms_client::TokenValidity::hours(1).expect("hours"));
     let cache = client.token_source(TAG, options).expect("token source");

@@ -374,12 +374,7 @@ async fn a_token_reader_over_the_kms_token_source_follows_its_refreshes() {
 
 #[tokio::test]
 async fn token_source_recovers_from_a_replaced_generator() {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::ncp_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::ncp_on_manual_clock().await;
     let options = TokenSetOptions::new().with_access_token_hours(hours(1));
     let cache = client.token_source(TAG, options).expect("token source");
     let first = cache.get().await.expect("first token");
@@ -401,12 +396,7 @@ async fn token_source_on_manual_clock() -> (
     KmsClient,
     ncp_kms_client::TokenCache<ncp_kms_client::KmsTokenSource>,
 ) {
-    let clock = support::manual_clock();
-    let emulator = support::start_with_clock(clock.clone()).await;
-    let transport = support::transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
-    let client = support::ncp_client_with(&emulator, transport);
+    let (clock, emulator, client) = support::ncp_on_manual_clock().await;
     let options = TokenSetOptions::new()
         .with_access_token_hours(hours(1))
         .with_refresh_token_hours(hours(3));

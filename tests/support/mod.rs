@@ -133,6 +133,32 @@ pub fn ncp_client_with(emulator: &EmulatorHandle, transport: Transport) -> KmsCl
         .expect("the NCP client builds")
 }
 
+/// The emulator and an NCP client (demo credentials, quick retries) reading one manual
+/// clock at [`START_UNIX_SECONDS`]: for expiry and refresh on manual time.
+#[cfg(feature = "ncp")]
+pub async fn ncp_on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, KmsClient) {
+    let clock = manual_clock();
+    let emulator = start_with_clock(clock.clone()).await;
+    let transport = transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = ncp_client_with(&emulator, transport);
+    (clock, emulator, client)
+}
+
+/// The emulator and a Cloudforet client (default routes, quick retries) reading one manual
+/// clock at [`START_UNIX_SECONDS`].
+#[cfg(feature = "cloudforet")]
+pub async fn cloudforet_on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, IdentityClient) {
+    let clock = manual_clock();
+    let emulator = start_with_clock(clock.clone()).await;
+    let transport = transport_with_clock(clock.clone())
+        .build()
+        .expect("transport");
+    let client = cloudforet_client_with(&emulator, transport);
+    (clock, emulator, client)
+}
+
 /// Demo permanent Huawei credentials.
 #[cfg(feature = "huawei")]
 pub fn huawei_permanent() -> HuaweiCredentials {
