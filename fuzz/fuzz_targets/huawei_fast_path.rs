@@ -1,8 +1,8 @@
 #![no_main]
 //! The Huawei signer's fast path against the pure stages on arbitrary requests: lines of
 //! the input become method, path and query, headers (as many as it holds, so past the
-//! signer's 12 on the stack) and body; the first byte picks the algorithm and whether the
-//! credentials carry a security token. Signing must not panic, and what it writes must be
+//! signer's 12 on the stack) and body; the first byte picks the algorithm, whether the
+//! credentials carry a security token, the scope and the SHA-256 backend. Signing must not panic, and what it writes must be
 //! what `authorization_by_stages` computes from the signed request.
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -11,7 +11,7 @@ use token_common::credentials::{HuaweiCredentials, HuaweiScope};
 use token_common::reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use token_common::reqwest::Method;
 use token_common::signing::huawei::{authorization_by_stages, HuaweiAlgorithm, HuaweiSigner};
-use token_common::signing::Signer;
+use token_common::signing::{Sha256Backend, Signer};
 use token_common::HttpRequest;
 
 fuzz_target!(|data: &[u8]| {
@@ -35,7 +35,9 @@ fuzz_target!(|data: &[u8]| {
     } else {
         HuaweiScope::Project("p0".into())
     };
-    let signer = HuaweiSigner::with_algorithm(&credentials, scope, algorithm.clone())
+    let backends = Sha256Backend::all();
+    let backend = backends[usize::from(choice >> 4) % backends.len()];
+    let signer = HuaweiSigner::with_backend(&credentials, scope, algorithm.clone(), backend)
         .expect("fixed, valid credentials");
 
     let mut lines = text.split('\n');

@@ -30,7 +30,7 @@ use token_common::signing::huawei::{
     canonical_request, canonical_uri, payload_hash, sm3 as sm3_stages, HuaweiAlgorithm,
     HuaweiSigner,
 };
-use token_common::signing::{NcpSigner, Signer};
+use token_common::signing::{NcpSigner, Sha256Backend, Signer};
 use token_common::transport::BoxFuture;
 use token_common::{HttpRequest, SecretString};
 
@@ -124,6 +124,55 @@ fn huawei_floor<D: Digest, M: Mac + Clone>(key: &M, prefix: &[u8], canonical: &[
     mac.update(prefix);
     mac.update(&h);
     hex(&mac.finalize().into_bytes())
+}
+
+/// The NCP floor: one HMAC-SHA256 of `sts` (key prepared), + base64, on RustCrypto or
+/// (`on_ring`) ring.
+fn ncp_floor(on_ring: bool, sts: &[u8]) -> Box<dyn FnMut() + '_> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if !on_ring {
+        let key = Hmac::<Sha256>::new_from_slice(NCP_SK.as_bytes()).unwrap();
+        Box::new(move || {
+            let mut m = key.clone();
+            m.update(black_box(sts));
+            black_box(b64.encode(m.finalize().into_bytes()));
+        })
+    } else {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, NCP_SK.as_bytes());
+        Box::new(move || {
+            let t = ring::hmac::sign(&key, black_box(sts));
+            black_box(b64.encode(t.as_ref()));
+        })
+    }
+}
+
+/// [`huawei_floor`] for SHA-256 on RustCrypto or (`on_ring`) ring: HMAC key `key`, the
+/// string to sign's lines before the hash `prefix`.
+fn huawei_sha256_floor<'a>(
+    on_ring: bool,
+    key: &[u8],
+    prefix: String,
+    canonical: &'a [u8],
+) -> Box<dyn FnMut() + 'a> {
+    if !on_ring {
+        let key = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        Box::new(move || {
+            black_box(huawei_floor::<Sha256, _>(
+                &key,
+                prefix.as_bytes(),
+                black_box(canonical),
+            ));
+        })
+    } else {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+        Box::new(move || {
+            let h = hex(ring::digest::digest(&ring::digest::SHA256, black_box(canonical)).as_ref());
+            let mut ctx = ring::hmac::Context::with_key(&key);
+            ctx.update(prefix.as_bytes());
+            ctx.update(&h);
+            black_box(hex(ctx.sign().as_ref()));
+        })
+    }
 }
 
 mod report {
@@ -235,38 +284,35 @@ fn ratio_report() {
         })
         .unwrap_or("unknown");
     println!("CPU SHA extensions: {cpu_sha}");
+    println!(
+        "signing backend detected for this CPU: {}",
+        Sha256Backend::detected().name()
+    );
     let mut rows = Vec::new();
 
-    // NCP: one HMAC-SHA256 over the string to sign, + base64.
+    // NCP: one HMAC-SHA256 over the string to sign, + base64, on the backend the signer
+    // chose for this CPU.
+    let backend = Sha256Backend::detected();
+    let on_ring = backend != Sha256Backend::RustCrypto;
     let ncp = ncp_signer();
+    assert_eq!(ncp.backend(), backend);
     let sts = ncp_string_to_sign();
-    let key = Hmac::<Sha256>::new_from_slice(NCP_SK.as_bytes()).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let ncp_floor = || {
-        let mut m = key.clone();
-        m.update(black_box(sts.as_bytes()));
-        black_box(b64.encode(m.finalize().into_bytes()));
-    };
     rows.push(report::compare(
-        "NCP signature v2 (sha2) vs HMAC-SHA256+base64 (sha2)",
+        "NCP signature v2 vs HMAC-SHA256 + base64",
         Some(1.15),
         2000,
-        ncp_floor,
+        ncp_floor(on_ring, sts.as_bytes()),
         || {
             black_box(ncp.signature(black_box("POST"), black_box(NCP_URI), black_box(NCP_TS)));
         },
         None,
     ));
-    let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, NCP_SK.as_bytes());
     rows.push(report::compare(
-        "backend: NCP floor, ring vs sha2 (ours = ring)",
+        "backend: NCP floor on ring vs on sha2",
         None,
         2000,
-        ncp_floor,
-        || {
-            let t = ring::hmac::sign(&ring_key, black_box(sts.as_bytes()));
-            black_box(b64.encode(t.as_ref()));
-        },
+        ncp_floor(false, sts.as_bytes()),
+        ncp_floor(true, sts.as_bytes()),
         None,
     ));
 
@@ -324,24 +370,19 @@ fn ratio_report() {
                     Some(&mut copy_only),
                 )
             }
-            HuaweiAlgorithm::HmacSha256 => {
-                let key = Hmac::<Sha256>::new_from_slice(HW_SK.as_bytes()).unwrap();
-                let prefix = format!("SDK-HMAC-SHA256\n{SDK_DATE}\n");
-                report::compare(
-                    name,
-                    target,
-                    500,
-                    || {
-                        black_box(huawei_floor::<Sha256, _>(
-                            &key,
-                            prefix.as_bytes(),
-                            black_box(&canonical),
-                        ));
-                    },
-                    ours,
-                    Some(&mut copy_only),
-                )
-            }
+            HuaweiAlgorithm::HmacSha256 => report::compare(
+                name,
+                target,
+                500,
+                huawei_sha256_floor(
+                    on_ring,
+                    HW_SK.as_bytes(),
+                    format!("SDK-HMAC-SHA256\n{SDK_DATE}\n"),
+                    &canonical,
+                ),
+                ours,
+                Some(&mut copy_only),
+            ),
             _ => {
                 let info = "20250101/cn-north-4/identitystore";
                 let derived = token_common::signing::huawei::v11::derived_key_hex(
@@ -349,20 +390,16 @@ fn ratio_report() {
                     &SecretString::new(HW_SK),
                     info,
                 );
-                let key =
-                    Hmac::<Sha256>::new_from_slice(derived.expose_secret().as_bytes()).unwrap();
-                let prefix = format!("V11-HMAC-SHA256\n{SDK_DATE}\n{info}\n");
                 report::compare(
                     name,
                     target,
                     500,
-                    || {
-                        black_box(huawei_floor::<Sha256, _>(
-                            &key,
-                            prefix.as_bytes(),
-                            black_box(&canonical),
-                        ));
-                    },
+                    huawei_sha256_floor(
+                        on_ring,
+                        derived.expose_secret().as_bytes(),
+                        format!("V11-HMAC-SHA256\n{SDK_DATE}\n{info}\n"),
+                        &canonical,
+                    ),
                     ours,
                     Some(&mut copy_only),
                 )
@@ -512,30 +549,61 @@ fn ratio_report() {
         ));
     }
     let canonical = bearer_token_canonical(false);
-    let key = Hmac::<Sha256>::new_from_slice(HW_SK.as_bytes()).unwrap();
-    let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, HW_SK.as_bytes());
     let prefix = format!("SDK-HMAC-SHA256\n{SDK_DATE}\n");
     rows.push(report::compare(
-        "backend: Huawei floor, ring vs sha2 (ours = ring)",
+        "backend: Huawei floor on ring vs on sha2",
         None,
         500,
-        || {
-            black_box(huawei_floor::<Sha256, _>(
-                &key,
-                prefix.as_bytes(),
-                black_box(&canonical),
-            ));
-        },
-        || {
-            let h =
-                hex(ring::digest::digest(&ring::digest::SHA256, black_box(&canonical)).as_ref());
-            let mut ctx = ring::hmac::Context::with_key(&ring_key);
-            ctx.update(prefix.as_bytes());
-            ctx.update(&h);
-            black_box(hex(ctx.sign().as_ref()));
-        },
+        huawei_sha256_floor(false, HW_SK.as_bytes(), prefix.clone(), &canonical),
+        huawei_sha256_floor(true, HW_SK.as_bytes(), prefix, &canonical),
         None,
     ));
+    // The signers themselves on each backend: what `Sha256Backend::detected` chooses
+    // between (the first is the floor here, the second "ours").
+    #[cfg(feature = "ring")]
+    {
+        let on = |b| NcpSigner::with_backend(&NcpCredentials::new(NCP_AK, NCP_SK), b).unwrap();
+        let (rc, rg) = (on(Sha256Backend::RustCrypto), on(Sha256Backend::Ring));
+        rows.push(report::compare(
+            "backend: NCP signer on ring vs on sha2",
+            None,
+            2000,
+            || {
+                black_box(rc.signature(black_box("POST"), black_box(NCP_URI), black_box(NCP_TS)));
+            },
+            || {
+                black_box(rg.signature(black_box("POST"), black_box(NCP_URI), black_box(NCP_TS)));
+            },
+            None,
+        ));
+        let on = |b| {
+            HuaweiSigner::with_backend(
+                &HuaweiCredentials::new(HW_AK, HW_SK),
+                HuaweiScope::Project(HW_PROJECT.into()),
+                HuaweiAlgorithm::HmacSha256,
+                b,
+            )
+            .unwrap()
+        };
+        let (rc, rg) = (on(Sha256Backend::RustCrypto), on(Sha256Backend::Ring));
+        let t = now();
+        rows.push(report::compare(
+            "backend: Huawei signer on ring vs on sha2",
+            None,
+            500,
+            || {
+                let mut req = black_box(&base).for_attempt();
+                rc.sign(&mut req, black_box(t)).unwrap();
+                black_box(req);
+            },
+            || {
+                let mut req = black_box(&base).for_attempt();
+                rg.sign(&mut req, black_box(t)).unwrap();
+                black_box(req);
+            },
+            None,
+        ));
+    }
 
     // Token cache hit vs a bare atomic load plus a clock read.
     let rt = tokio::runtime::Builder::new_current_thread()

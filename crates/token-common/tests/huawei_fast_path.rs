@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use token_common::credentials::{HuaweiCredentials, HuaweiScope};
 use token_common::signing::huawei::{authorization_by_stages, HuaweiAlgorithm, HuaweiSigner};
-use token_common::signing::Signer;
+use token_common::signing::{Sha256Backend, Signer};
 use token_common::HttpRequest;
 
 const AK: &str = "AKEXAMPLE0123456789A";
@@ -43,7 +43,7 @@ fn credentials(with_token: bool) -> HuaweiCredentials {
 }
 
 /// Signers built once and shared by every case, so V11's per-day key cache sees the
-/// days of many requests in random order.
+/// days of many requests in random order: every algorithm, scope and SHA-256 backend.
 fn signers() -> &'static [(HuaweiAlgorithm, bool, HuaweiSigner)] {
     static SIGNERS: OnceLock<Vec<(HuaweiAlgorithm, bool, HuaweiSigner)>> = OnceLock::new();
     SIGNERS.get_or_init(|| {
@@ -60,10 +60,16 @@ fn signers() -> &'static [(HuaweiAlgorithm, bool, HuaweiSigner)] {
                 ),
                 (false, HuaweiScope::None),
             ] {
-                let signer =
-                    HuaweiSigner::with_algorithm(&credentials(with_token), scope, alg.clone())
-                        .unwrap();
-                out.push((alg.clone(), with_token, signer));
+                for &backend in Sha256Backend::all() {
+                    let signer = HuaweiSigner::with_backend(
+                        &credentials(with_token),
+                        scope.clone(),
+                        alg.clone(),
+                        backend,
+                    )
+                    .unwrap();
+                    out.push((alg.clone(), with_token, signer));
+                }
             }
         }
         out
@@ -227,7 +233,7 @@ proptest! {
         let (alg, with_token, signer) = c.signer.get(signers());
         signer.sign(&mut req, now).unwrap();
         let got = req.headers[AUTHORIZATION].to_str().unwrap().to_owned();
-        prop_assert_eq!(&got, &by_stages(alg, *with_token, &req), "{:?} on {}", alg, req.url);
+        prop_assert_eq!(&got, &by_stages(alg, *with_token, &req), "{:?} on {}", signer, req.url);
     }
 }
 

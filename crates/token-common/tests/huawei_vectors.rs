@@ -11,7 +11,7 @@ use token_common::signing::huawei::{
     authorization, canonical_query_from_raw, canonical_request, canonical_uri, parse_sdk_date,
     payload_hash, signature, sm3, string_to_sign, v11, CanonicalRequest, HuaweiAlgorithm,
 };
-use token_common::signing::{HuaweiSigner, Signer};
+use token_common::signing::{HuaweiSigner, Sha256Backend, Signer};
 use token_common::{HttpRequest, SecretString};
 
 fn all_vectors() -> Vec<Value> {
@@ -216,32 +216,42 @@ fn signer_adds_the_headers_the_sdk_adds_and_the_same_authorization() {
             (None, Some(d)) => HuaweiScope::Domain(d.to_owned()),
             _ => HuaweiScope::None,
         };
-        let signer = HuaweiSigner::with_algorithm(&creds, scope, algorithm_of(&v)).unwrap();
-        let method = reqwest::Method::from_bytes(s(&input["method"]).as_bytes()).unwrap();
-        let mut req = HttpRequest::new(method, wire_url(&v), "/test");
-        for (k, val) in input["headers"].as_object().unwrap() {
-            if k == "X-Sdk-Date" {
-                continue; // the signer writes it from the signing time
+        // Every SHA-256 backend of this build signs every vector.
+        for &backend in Sha256Backend::all() {
+            let signer =
+                HuaweiSigner::with_backend(&creds, scope.clone(), algorithm_of(&v), backend)
+                    .unwrap();
+            assert_eq!(signer.backend(), backend);
+            let method = reqwest::Method::from_bytes(s(&input["method"]).as_bytes()).unwrap();
+            let mut req = HttpRequest::new(method, wire_url(&v), "/test");
+            for (k, val) in input["headers"].as_object().unwrap() {
+                if k == "X-Sdk-Date" {
+                    continue; // the signer writes it from the signing time
+                }
+                req.headers.insert(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(s(val)).unwrap(),
+                );
             }
-            req.headers.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(s(val)).unwrap(),
-            );
-        }
-        req.body = input["body"].as_str().map(|b| b.as_bytes().to_vec());
-        let now: SystemTime = parse_sdk_date(s(&input["x_sdk_date"])).unwrap();
-        signer.sign(&mut req, now).unwrap();
+            req.body = input["body"].as_str().map(|b| b.as_bytes().to_vec());
+            let now: SystemTime = parse_sdk_date(s(&input["x_sdk_date"])).unwrap();
+            signer.sign(&mut req, now).unwrap();
 
-        for (k, want) in out["headers"].as_object().unwrap() {
-            let got = req
-                .headers
-                .get(k.as_str())
-                .unwrap_or_else(|| panic!("{name}: header {k} missing"))
-                .to_str()
-                .unwrap();
-            // The SDK strips header values before sending; we sign them trimmed and send
-            // them as given, which the gateway trims the same way.
-            assert_eq!(got.trim(), s(want).trim(), "{name}: header {k}");
+            for (k, want) in out["headers"].as_object().unwrap() {
+                let got = req
+                    .headers
+                    .get(k.as_str())
+                    .unwrap_or_else(|| panic!("{name} ({backend:?}): header {k} missing"))
+                    .to_str()
+                    .unwrap();
+                // The SDK strips header values before sending; we sign them trimmed and
+                // send them as given, which the gateway trims the same way.
+                assert_eq!(
+                    got.trim(),
+                    s(want).trim(),
+                    "{name} ({backend:?}): header {k}"
+                );
+            }
         }
     }
 }

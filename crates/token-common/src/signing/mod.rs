@@ -6,9 +6,12 @@
 //! credential that applies the whole pipeline to an
 //! [`HttpRequest`](crate::request::HttpRequest).
 
+mod backend;
 pub mod huawei;
 pub mod ncp;
 
+pub use backend::Sha256Backend;
+pub(crate) use backend::{Digest32, HmacSha256, Mac32};
 pub use huawei::HuaweiSigner;
 pub use ncp::NcpSigner;
 

@@ -11,14 +11,13 @@ use std::fmt;
 use std::time::SystemTime;
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderName, HeaderValue};
-use sha2::Sha256;
 
 use crate::clock::unix_millis;
 use crate::credentials::NcpCredentials;
 use crate::error::{Error, Result};
 use crate::request::{check_header_text, HttpRequest, Signer};
+use crate::signing::{HmacSha256, Mac32, Sha256Backend};
 
 /// Header carrying the timestamp in milliseconds.
 pub const TIMESTAMP_HEADER: &str = "x-ncp-apigw-timestamp";
@@ -65,17 +64,23 @@ pub struct SignatureHeaders {
 /// Signs requests for one NCP credential.
 ///
 /// The HMAC key schedule is prepared once, when the signer is built, so each signature is a
-/// single HMAC over the string to sign.
+/// single HMAC over the string to sign, on the [`Sha256Backend`] detected for this CPU
+/// unless [`with_backend`](Self::with_backend) names one.
 #[derive(Clone)]
 pub struct NcpSigner {
     access_key: String,
     access_key_header: HeaderValue,
-    key: Hmac<Sha256>,
+    key: HmacSha256,
 }
 
 impl NcpSigner {
     /// Prepares a signer; refuses an empty key or one that cannot travel in a header.
     pub fn new(credentials: &NcpCredentials) -> Result<Self> {
+        Self::with_backend(credentials, Sha256Backend::detected())
+    }
+
+    /// As [`new`](Self::new), computing HMAC-SHA256 on `backend`.
+    pub fn with_backend(credentials: &NcpCredentials, backend: Sha256Backend) -> Result<Self> {
         let access_key = credentials.access_key();
         let secret = credentials.secret_key().expose_secret();
         if access_key.is_empty() {
@@ -90,8 +95,7 @@ impl NcpSigner {
         // Marked before it enters any HeaderMap, so no Debug output shows it.
         access_key_header.set_sensitive(true);
         // The key's inner and outer pads are hashed here, once.
-        let key = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .expect("HMAC takes keys of any length");
+        let key = HmacSha256::new(backend, secret.as_bytes());
         Ok(Self {
             access_key: access_key.to_owned(),
             access_key_header,
@@ -102,6 +106,11 @@ impl NcpSigner {
     /// The access key this signer signs with.
     pub fn access_key(&self) -> &str {
         &self.access_key
+    }
+
+    /// The backend this signer computes HMAC-SHA256 on.
+    pub fn backend(&self) -> Sha256Backend {
+        self.key.backend()
     }
 
     /// The base64 signature of a request.
@@ -116,24 +125,22 @@ impl NcpSigner {
             digits.format(timestamp_ms).as_bytes(),
             b"\n",
         ];
-        let mut ctx = self.key.clone();
         // One `update` for the usual string to sign: each call into the HMAC has a fixed
         // cost comparable to hashing a few dozen bytes.
         let mut buf = [0u8; 256];
         let mut len = 0;
         let tail = self.access_key.as_bytes();
-        if parts.iter().map(|p| p.len()).sum::<usize>() + tail.len() <= buf.len() {
+        let tag = if parts.iter().map(|p| p.len()).sum::<usize>() + tail.len() <= buf.len() {
             for p in parts.iter().chain([&tail]) {
                 buf[len..len + p.len()].copy_from_slice(p);
                 len += p.len();
             }
-            ctx.update(&buf[..len]);
+            self.key.mac(&[&buf[..len]])
         } else {
-            for p in parts.iter().chain([&tail]) {
-                ctx.update(p);
-            }
-        }
-        base64::engine::general_purpose::STANDARD.encode(ctx.finalize().into_bytes())
+            let [a, b, c, d, e, f] = parts;
+            self.key.mac(&[a, b, c, d, e, f, tail])
+        };
+        base64::engine::general_purpose::STANDARD.encode(tag)
     }
 
     /// The three headers for a request.
@@ -151,6 +158,7 @@ impl fmt::Debug for NcpSigner {
         f.debug_struct("NcpSigner")
             .field("access_key", &self.access_key)
             .field("secret_key", &crate::secret::REDACTED)
+            .field("backend", &self.backend())
             .finish()
     }
 }

@@ -3,9 +3,10 @@
 //! ([`super::canonical_request`] and friends) define what it must produce; the property
 //! test `tests/huawei_fast_path.rs` checks that it does.
 
-use sha2::digest::{Digest, Output};
 use smallvec::SmallVec;
 use url::Url;
+
+use crate::signing::Digest32;
 
 /// Bytes collected before they are handed to the hash: a multiple of the 64-byte block of
 /// SHA-256 and SM3, so full blocks are compressed in place; large enough that the usual
@@ -14,13 +15,13 @@ const BUFFER: usize = 448;
 
 /// A hash fed through a stack buffer, so many small writes cost one `update` per block
 /// run instead of one each.
-pub(super) struct Sink<D: Digest> {
+pub(super) struct Sink<D: Digest32> {
     hash: D,
     buf: [u8; BUFFER],
     len: usize,
 }
 
-impl<D: Digest> Sink<D> {
+impl<D: Digest32> Sink<D> {
     pub(super) fn new() -> Self {
         Self {
             hash: D::new(),
@@ -58,9 +59,9 @@ impl<D: Digest> Sink<D> {
         self.len = 0;
     }
 
-    pub(super) fn finish(mut self) -> Output<D> {
+    pub(super) fn finish(mut self) -> [u8; 32] {
         self.flush();
-        self.hash.finalize()
+        self.hash.finish()
     }
 }
 
@@ -124,13 +125,13 @@ pub(super) type HeaderList<'a> = SmallVec<[Header<'a>; STACK_HEADERS]>;
 /// lower-case, sorted by name then value; a repeated name gives one line per value and is
 /// listed once), appending the signed-headers list (`a;b;c`)
 /// to `out` (the `Authorization` value being built).
-pub(super) fn hash_canonical_request<D: Digest>(
+pub(super) fn hash_canonical_request<D: Digest32>(
     method: &str,
     url: &Url,
     headers: &[Header<'_>],
     payload_hash: &[u8],
     out: &mut Vec<u8>,
-) -> Output<D> {
+) -> [u8; 32] {
     let start = out.len();
     let mut sink = Sink::<D>::new();
     sink.bytes(method.as_bytes());
@@ -164,7 +165,7 @@ pub(super) fn hash_canonical_request<D: Digest>(
 }
 
 /// Streams [`super::canonical_uri`] of `path`.
-fn canonical_uri<D: Digest>(sink: &mut Sink<D>, path: &str) {
+fn canonical_uri<D: Digest32>(sink: &mut Sink<D>, path: &str) {
     let bytes = path.as_bytes();
     // The usual path (the clients build theirs from plain ids) is kept as it is: checked
     // in one pass without early exit, so the check vectorises, and written in one piece.

@@ -8,7 +8,6 @@ use std::time::SystemTime;
 use arc_swap::ArcSwapOption;
 use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
-use sha2::digest::Digest;
 use sha2::Sha256;
 use sm3::Sm3;
 
@@ -21,6 +20,10 @@ use super::{
 use crate::credentials::{HuaweiCredentials, HuaweiScope};
 use crate::error::{Error, Result};
 use crate::request::{check_header_text, HttpRequest, Signer};
+use crate::signing::backend::sha256;
+#[cfg(feature = "ring")]
+use crate::signing::backend::RingSha256;
+use crate::signing::{HmacSha256, Mac32, Sha256Backend};
 
 const DATE: HeaderName = HeaderName::from_static(DATE_HEADER);
 const SECURITY_TOKEN: HeaderName = HeaderName::from_static(SECURITY_TOKEN_HEADER);
@@ -34,6 +37,8 @@ const CONTENT_SM3: HeaderName = HeaderName::from_static(sm3_stages::CONTENT_SM3_
 /// the HMAC key schedule (its inner and outer pads hashed once), the header values of the
 /// scope and the security token, and the `Authorization` prefix. For `V11-HMAC-SHA256` the
 /// derived key is computed once per day and cached (clones of a signer share the cache).
+/// SHA-256 and HMAC-SHA256 run on the [`Sha256Backend`] detected for this CPU unless
+/// [`with_backend`](Self::with_backend) names one (SM3 has one implementation).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -55,6 +60,7 @@ const CONTENT_SM3: HeaderName = HeaderName::from_static(sm3_stages::CONTENT_SM3_
 pub struct HuaweiSigner {
     access_key: String,
     algorithm: HuaweiAlgorithm,
+    backend: Sha256Backend,
     keys: Keys,
     /// `SDK-HMAC-… Access={ak}, SignedHeaders=` (V11 builds its own per day).
     auth_prefix: Box<str>,
@@ -65,7 +71,7 @@ pub struct HuaweiSigner {
 /// The prepared HMAC keys of each algorithm.
 #[derive(Clone)]
 enum Keys {
-    Sha256(Hmac<Sha256>),
+    Sha256(HmacSha256),
     Sm3(Hmac<Sm3>),
     V11(Arc<V11Keys>),
 }
@@ -75,6 +81,8 @@ enum Keys {
 struct V11Keys {
     region: String,
     service: String,
+    /// What the day keys and the canonical hash run on.
+    backend: Sha256Backend,
     /// HMAC-SHA256 keyed with PRK = HMAC-SHA256(key = AK, SK).
     prk: Hmac<Sha256>,
     today: ArcSwapOption<DayKey>,
@@ -86,7 +94,7 @@ struct DayKey {
     /// `YYYYMMDD/{region}/{service}`.
     info: String,
     /// HMAC-SHA256 keyed with the 64 hex characters of the derived key.
-    key: Hmac<Sha256>,
+    key: HmacSha256,
 }
 
 impl V11Keys {
@@ -101,7 +109,7 @@ impl V11Keys {
         okm.update(info.as_bytes());
         okm.update(&[1]);
         let derived_hex = hex32(&okm.finalize().into_bytes());
-        let key = Hmac::<Sha256>::new_from_slice(&derived_hex).expect("any key length");
+        let key = HmacSha256::new(self.backend, &derived_hex);
         let k = Arc::new(DayKey {
             days_since_epoch: date.days_since_epoch(),
             info,
@@ -134,6 +142,17 @@ impl HuaweiSigner {
         scope: HuaweiScope,
         algorithm: HuaweiAlgorithm,
     ) -> Result<Self> {
+        Self::with_backend(credentials, scope, algorithm, Sha256Backend::detected())
+    }
+
+    /// As [`with_algorithm`](Self::with_algorithm), computing SHA-256 and HMAC-SHA256 on
+    /// `backend`.
+    pub fn with_backend(
+        credentials: &HuaweiCredentials,
+        scope: HuaweiScope,
+        algorithm: HuaweiAlgorithm,
+        backend: Sha256Backend,
+    ) -> Result<Self> {
         let ak = credentials.access_key();
         if ak.is_empty() {
             return Err(Error::invalid_input("ak", "must not be empty"));
@@ -151,7 +170,7 @@ impl HuaweiSigner {
         }
         algorithm.check()?;
         let keys = match &algorithm {
-            HuaweiAlgorithm::HmacSha256 => Keys::Sha256(hmac_key(sk)),
+            HuaweiAlgorithm::HmacSha256 => Keys::Sha256(HmacSha256::new(backend, sk)),
             HuaweiAlgorithm::HmacSm3 => Keys::Sm3(hmac_key(sk)),
             HuaweiAlgorithm::V11HmacSha256 { region, service } => {
                 let mut prk: Hmac<Sha256> = hmac_key(ak.as_bytes());
@@ -159,6 +178,7 @@ impl HuaweiSigner {
                 Keys::V11(Arc::new(V11Keys {
                     region: region.clone(),
                     service: service.clone(),
+                    backend,
                     prk: hmac_key(&prk.finalize().into_bytes()),
                     today: ArcSwapOption::empty(),
                 }))
@@ -202,6 +222,7 @@ impl HuaweiSigner {
             access_key: ak.to_owned(),
             auth_prefix: format!("{} Access={ak}, SignedHeaders=", algorithm.name()).into(),
             algorithm,
+            backend,
             keys,
             security_token,
             scope,
@@ -217,12 +238,19 @@ impl HuaweiSigner {
     pub fn algorithm(&self) -> &HuaweiAlgorithm {
         &self.algorithm
     }
+
+    /// The backend this signer computes SHA-256 and HMAC-SHA256 on (SM3 signers: the one
+    /// they were built with, unused).
+    pub fn backend(&self) -> Sha256Backend {
+        self.backend
+    }
 }
 
 impl fmt::Debug for HuaweiSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HuaweiSigner")
             .field("algorithm", &self.algorithm)
+            .field("backend", &self.backend)
             .field("access_key", &self.access_key)
             .field("secret_key", &crate::secret::REDACTED)
             .field(
@@ -313,14 +341,14 @@ impl HuaweiSigner {
             Keys::Sha256(key) => {
                 let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
                 let canonical =
-                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                finish(auth, key.clone(), STS_PREFIX_SHA256, date, None, &canonical)
+                    hash_canonical_sha256(key.backend(), method, url, signed, payload, &mut auth);
+                finish(auth, key, STS_PREFIX_SHA256, date, None, &canonical)
             }
             Keys::Sm3(key) => {
                 let mut auth = authorization_buffer(&self.auth_prefix, signed, 0);
                 let canonical =
                     hash_canonical_request::<Sm3>(method, url, signed, payload, &mut auth);
-                finish(auth, key.clone(), STS_PREFIX_SM3, date, None, &canonical)
+                finish(auth, key, STS_PREFIX_SM3, date, None, &canonical)
             }
             Keys::V11(keys) => {
                 let day = keys.for_day(date);
@@ -337,9 +365,15 @@ impl HuaweiSigner {
                     auth.extend_from_slice(part);
                 }
                 let canonical =
-                    hash_canonical_request::<Sha256>(method, url, signed, payload, &mut auth);
-                let key = day.key.clone();
-                finish(auth, key, STS_PREFIX_V11, date, Some(&day.info), &canonical)
+                    hash_canonical_sha256(keys.backend, method, url, signed, payload, &mut auth);
+                finish(
+                    auth,
+                    &day.key,
+                    STS_PREFIX_V11,
+                    date,
+                    Some(&day.info),
+                    &canonical,
+                )
             }
         }
     }
@@ -360,8 +394,10 @@ impl Signer for HuaweiSigner {
         // 2. The payload hash, hex, on the stack.
         let unsigned = !noticed.content_type.is_some_and(signs_payload_bytes);
         let body_hash = match request.body.as_deref() {
-            Some(b) if !unsigned && !b.is_empty() && sm3 => Some(hex32(&Sm3::digest(b))),
-            Some(b) if !unsigned && !b.is_empty() => Some(hex32(&Sha256::digest(b))),
+            Some(b) if !unsigned && !b.is_empty() && sm3 => {
+                Some(hex32(&<Sm3 as sm3::Digest>::digest(b)))
+            }
+            Some(b) if !unsigned && !b.is_empty() => Some(hex32(&sha256(self.backend, b))),
             _ => None,
         };
         let payload: &[u8] = if unsigned {
@@ -498,33 +534,57 @@ const SIGNATURE_SUFFIX_LEN: usize = b", Signature=".len() + 64;
 /// Signs the string to sign (streamed into the prepared HMAC: the algorithm line, then
 /// the date, V11's `info` and the canonical hash in as few updates as possible) and appends
 /// `, Signature={hex}` to the `Authorization` value.
-fn finish<M: Mac>(
+fn finish(
     mut auth: Vec<u8>,
-    mut key: M,
+    key: &impl Mac32,
     algorithm_line: &str,
     date: &SdkDate,
     info: Option<&str>,
     canonical_hash: &[u8],
 ) -> Vec<u8> {
-    key.update(algorithm_line.as_bytes());
     let mut rest = [0u8; 16 + 1 + 64];
     rest[..16].copy_from_slice(date.as_bytes());
     rest[16] = b'\n';
-    match info {
+    let tag = match info {
         Some(info) => {
-            key.update(&rest[..17]);
-            key.update(info.as_bytes());
-            key.update(b"\n");
-            key.update(&hex32(canonical_hash));
+            let hash = hex32(canonical_hash);
+            let parts = [
+                algorithm_line.as_bytes(),
+                &rest[..17],
+                info.as_bytes(),
+                b"\n",
+                &hash,
+            ];
+            key.mac(&parts)
         }
         None => {
             rest[17..].copy_from_slice(&hex32(canonical_hash));
-            key.update(&rest);
+            key.mac(&[algorithm_line.as_bytes(), &rest])
+        }
+    };
+    auth.extend_from_slice(b", Signature=");
+    auth.extend_from_slice(&hex32(&tag));
+    auth
+}
+
+/// [`hash_canonical_request`] with SHA-256 on `backend`.
+fn hash_canonical_sha256(
+    backend: Sha256Backend,
+    method: &str,
+    url: &url::Url,
+    signed: &[Header<'_>],
+    payload: &[u8],
+    auth: &mut Vec<u8>,
+) -> [u8; 32] {
+    match backend {
+        Sha256Backend::RustCrypto => {
+            hash_canonical_request::<Sha256>(method, url, signed, payload, auth)
+        }
+        #[cfg(feature = "ring")]
+        Sha256Backend::Ring => {
+            hash_canonical_request::<RingSha256>(method, url, signed, payload, auth)
         }
     }
-    auth.extend_from_slice(b", Signature=");
-    auth.extend_from_slice(&hex32(&key.finalize().into_bytes()));
-    auth
 }
 
 #[cfg(test)]
