@@ -12,9 +12,9 @@ use sm3::Sm3;
 /// CPU:
 /// - with SHA extensions (x86-64 SHA-NI, Armv8 SHA2; `sha_ni` / `sha2` in
 ///   `/proc/cpuinfo`): [`RustCrypto`](Self::RustCrypto), whose `sha2` uses them and
-///   measured 1.2–1.4× faster than ring on the same work (`cargo bench -p token-common --
+///   measured 1.1–1.4× faster than ring on the same work (`cargo bench -p token-common --
 ///   ratio`, the `backend:` rows);
-/// - on x86 without them: [`Ring`](Self::Ring), when the `ring` feature is on (the default
+/// - on x86 without them: `Ring`, when the `ring` feature is on (the default
 ///   `rustls` feature turns it on: its TLS compiles ring anyway). There `sha2` has only
 ///   portable code, ring its AVX/SSSE3 assembly;
 /// - elsewhere: [`RustCrypto`](Self::RustCrypto).
