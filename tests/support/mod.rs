@@ -137,11 +137,7 @@ pub fn ncp_client_with(emulator: &EmulatorHandle, transport: Transport) -> KmsCl
 /// clock at [`START_UNIX_SECONDS`]: for expiry and refresh on manual time.
 #[cfg(feature = "ncp")]
 pub async fn ncp_on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, KmsClient) {
-    let clock = manual_clock();
-    let emulator = start_with_clock(clock.clone()).await;
-    let transport = transport_with_clock(clock.clone())
-        .build()
-        .expect("transport");
+    let (clock, emulator, transport) = on_manual_clock().await;
     let client = ncp_client_with(&emulator, transport);
     (clock, emulator, client)
 }
@@ -150,13 +146,20 @@ pub async fn ncp_on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, KmsClie
 /// clock at [`START_UNIX_SECONDS`].
 #[cfg(feature = "cloudforet")]
 pub async fn cloudforet_on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, IdentityClient) {
+    let (clock, emulator, transport) = on_manual_clock().await;
+    let client = cloudforet_client_with(&emulator, transport);
+    (clock, emulator, client)
+}
+
+/// The emulator and a transport (quick retries) reading one manual clock at
+/// [`START_UNIX_SECONDS`]: what the `*_on_manual_clock` helpers build their client on.
+pub async fn on_manual_clock() -> (Arc<ManualClock>, EmulatorHandle, Transport) {
     let clock = manual_clock();
     let emulator = start_with_clock(clock.clone()).await;
     let transport = transport_with_clock(clock.clone())
         .build()
         .expect("transport");
-    let client = cloudforet_client_with(&emulator, transport);
-    (clock, emulator, client)
+    (clock, emulator, transport)
 }
 
 /// Demo permanent Huawei credentials.
