@@ -171,12 +171,22 @@ pub(crate) trait Mac32 {
 
 impl Mac32 for Hmac<Sm3> {
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut m = self.clone();
-        for p in parts {
-            m.update(p);
-        }
-        m.finalize().into_bytes().into()
+        rustcrypto_mac(self, parts)
     }
+}
+
+/// One RustCrypto HMAC (SHA-256 or SM3) over `parts`, from the prepared `key`.
+#[inline]
+fn rustcrypto_mac<M: Mac + Clone>(key: &M, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = key.clone();
+    for p in parts {
+        m.update(p);
+    }
+    m.finalize()
+        .into_bytes()
+        .as_slice()
+        .try_into()
+        .expect("HMAC-SHA256 and HMAC-SM3 tags are 32 bytes")
 }
 
 /// An HMAC-SHA256 key, prepared on one backend (its inner and outer pads hashed once).
@@ -211,13 +221,7 @@ impl Mac32 for HmacSha256 {
     #[inline]
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         match self {
-            Self::RustCrypto(key) => {
-                let mut m = key.clone();
-                for p in parts {
-                    m.update(p);
-                }
-                m.finalize().into_bytes().into()
-            }
+            Self::RustCrypto(key) => rustcrypto_mac(key, parts),
             #[cfg(feature = "ring")]
             Self::Ring(key) => {
                 let mut m = ring::hmac::Context::with_key(key);
