@@ -3,8 +3,9 @@
 //! are written against, so that one signer serves either implementation (and SM3).
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use sm3::Sm3;
+
+use super::sha256::{self, HmacKey};
 
 /// The implementation of SHA-256 and HMAC-SHA256 a signer uses.
 ///
@@ -99,19 +100,22 @@ fn cpu_has_sha_extensions() -> bool {
 pub(crate) trait Digest32 {
     fn new() -> Self;
     fn update(&mut self, data: &[u8]);
-    fn finish(self) -> [u8; 32];
+    /// The digest. In place, so that a hash inside a larger value is not moved to be
+    /// finished; it is not to be used afterwards.
+    fn finish(&mut self) -> [u8; 32];
 }
 
-impl Digest32 for Sha256 {
+/// RustCrypto's SHA-256 compression, padded here ([`sha256::Sha256`]).
+impl Digest32 for sha256::Sha256 {
     fn new() -> Self {
-        sha2::Digest::new()
+        sha256::Sha256::new()
     }
     #[inline]
     fn update(&mut self, data: &[u8]) {
-        sha2::Digest::update(self, data);
+        sha256::Sha256::update(self, data);
     }
-    fn finish(self) -> [u8; 32] {
-        sha2::Digest::finalize(self).into()
+    fn finish(&mut self) -> [u8; 32] {
+        sha256::Sha256::finish(self)
     }
 }
 
@@ -123,8 +127,8 @@ impl Digest32 for Sm3 {
     fn update(&mut self, data: &[u8]) {
         sm3::Digest::update(self, data);
     }
-    fn finish(self) -> [u8; 32] {
-        sm3::Digest::finalize(self).into()
+    fn finish(&mut self) -> [u8; 32] {
+        sm3::Digest::finalize_reset(self).into()
     }
 }
 
@@ -141,8 +145,11 @@ impl Digest32 for RingSha256 {
     fn update(&mut self, data: &[u8]) {
         self.0.update(data);
     }
-    fn finish(self) -> [u8; 32] {
+    fn finish(&mut self) -> [u8; 32] {
+        // ring's `finish` takes the context; its copy is the price (ring is the backend
+        // only on CPUs without SHA extensions, where hashing dominates).
         self.0
+            .clone()
             .finish()
             .as_ref()
             .try_into()
@@ -153,7 +160,7 @@ impl Digest32 for RingSha256 {
 /// SHA-256 of `data` on `backend`.
 pub(crate) fn sha256(backend: Sha256Backend, data: &[u8]) -> [u8; 32] {
     match backend {
-        Sha256Backend::RustCrypto => <Sha256 as sha2::Digest>::digest(data).into(),
+        Sha256Backend::RustCrypto => sha256::digest(data),
         #[cfg(feature = "ring")]
         Sha256Backend::Ring => {
             let mut d = RingSha256::new();
@@ -171,28 +178,19 @@ pub(crate) trait Mac32 {
 
 impl Mac32 for Hmac<Sm3> {
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        rustcrypto_mac(self, parts)
+        let mut m = self.clone();
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
     }
-}
-
-/// One RustCrypto HMAC (SHA-256 or SM3) over `parts`, from the prepared `key`.
-#[inline]
-fn rustcrypto_mac<M: Mac + Clone>(key: &M, parts: &[&[u8]]) -> [u8; 32] {
-    let mut m = key.clone();
-    for p in parts {
-        m.update(p);
-    }
-    m.finalize()
-        .into_bytes()
-        .as_slice()
-        .try_into()
-        .expect("HMAC-SHA256 and HMAC-SM3 tags are 32 bytes")
 }
 
 /// An HMAC-SHA256 key, prepared on one backend (its inner and outer pads hashed once).
 #[derive(Clone)]
 pub(crate) enum HmacSha256 {
-    RustCrypto(Hmac<Sha256>),
+    /// RustCrypto's compression function under [`HmacKey`]'s HMAC.
+    RustCrypto(HmacKey),
     #[cfg(feature = "ring")]
     Ring(ring::hmac::Key),
 }
@@ -200,9 +198,7 @@ pub(crate) enum HmacSha256 {
 impl HmacSha256 {
     pub(crate) fn new(backend: Sha256Backend, key: &[u8]) -> Self {
         match backend {
-            Sha256Backend::RustCrypto => Self::RustCrypto(
-                <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length"),
-            ),
+            Sha256Backend::RustCrypto => Self::RustCrypto(HmacKey::new(key)),
             #[cfg(feature = "ring")]
             Sha256Backend::Ring => Self::Ring(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key)),
         }
@@ -221,7 +217,7 @@ impl Mac32 for HmacSha256 {
     #[inline]
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         match self {
-            Self::RustCrypto(key) => rustcrypto_mac(key, parts),
+            Self::RustCrypto(key) => key.mac(parts),
             #[cfg(feature = "ring")]
             Self::Ring(key) => {
                 let mut m = ring::hmac::Context::with_key(key);

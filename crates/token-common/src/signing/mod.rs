@@ -9,6 +9,7 @@
 mod backend;
 pub mod huawei;
 pub mod ncp;
+mod sha256;
 
 pub use backend::Sha256Backend;
 pub(crate) use backend::{Digest32, HmacSha256, Mac32};

@@ -69,6 +69,8 @@ pub struct SignatureHeaders {
 #[derive(Clone)]
 pub struct NcpSigner {
     access_key: String,
+    /// `\n{access_key}`, the end of every string to sign.
+    newline_access_key: Box<[u8]>,
     access_key_header: HeaderValue,
     key: HmacSha256,
 }
@@ -98,6 +100,7 @@ impl NcpSigner {
         let key = HmacSha256::new(backend, secret.as_bytes());
         Ok(Self {
             access_key: access_key.to_owned(),
+            newline_access_key: format!("\n{access_key}").into_bytes().into(),
             access_key_header,
             key,
         })
@@ -117,29 +120,15 @@ impl NcpSigner {
     pub fn signature(&self, method: &str, request_uri: &str, timestamp_ms: u64) -> String {
         // Two digits at a time: a digit-by-digit loop cost a twentieth of the whole HMAC.
         let mut digits = itoa::Buffer::new();
-        let parts: [&[u8]; 6] = [
+        // Streamed into the MAC's block on the stack, piece by piece: no string is built.
+        let tag = self.key.mac(&[
             method.as_bytes(),
             b" ",
             request_uri.as_bytes(),
             b"\n",
             digits.format(timestamp_ms).as_bytes(),
-            b"\n",
-        ];
-        // One `update` for the usual string to sign: each call into the HMAC has a fixed
-        // cost comparable to hashing a few dozen bytes.
-        let mut buf = [0u8; 256];
-        let mut len = 0;
-        let tail = self.access_key.as_bytes();
-        let tag = if parts.iter().map(|p| p.len()).sum::<usize>() + tail.len() <= buf.len() {
-            for p in parts.iter().chain([&tail]) {
-                buf[len..len + p.len()].copy_from_slice(p);
-                len += p.len();
-            }
-            self.key.mac(&[&buf[..len]])
-        } else {
-            let [a, b, c, d, e, f] = parts;
-            self.key.mac(&[a, b, c, d, e, f, tail])
-        };
+            &self.newline_access_key,
+        ]);
         base64::engine::general_purpose::STANDARD.encode(tag)
     }
 

@@ -59,7 +59,8 @@ impl<D: Digest32> Sink<D> {
         self.len = 0;
     }
 
-    pub(super) fn finish(mut self) -> [u8; 32] {
+    /// By reference: taken by value, the whole sink (buffer and hash) was first copied.
+    pub(super) fn finish(&mut self) -> [u8; 32] {
         self.flush();
         self.hash.finish()
     }

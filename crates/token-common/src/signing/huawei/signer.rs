@@ -577,9 +577,9 @@ fn hash_canonical_sha256(
     auth: &mut Vec<u8>,
 ) -> [u8; 32] {
     match backend {
-        Sha256Backend::RustCrypto => {
-            hash_canonical_request::<Sha256>(method, url, signed, payload, auth)
-        }
+        Sha256Backend::RustCrypto => hash_canonical_request::<crate::signing::sha256::Sha256>(
+            method, url, signed, payload, auth,
+        ),
         #[cfg(feature = "ring")]
         Sha256Backend::Ring => {
             hash_canonical_request::<RingSha256>(method, url, signed, payload, auth)
