@@ -105,20 +105,6 @@ pub(crate) trait Digest32 {
     fn finish(&mut self) -> [u8; 32];
 }
 
-/// RustCrypto's SHA-256 compression, padded here ([`sha256::Sha256`]).
-impl Digest32 for sha256::Sha256 {
-    fn new() -> Self {
-        sha256::Sha256::new()
-    }
-    #[inline]
-    fn update(&mut self, data: &[u8]) {
-        sha256::Sha256::update(self, data);
-    }
-    fn finish(&mut self) -> [u8; 32] {
-        sha256::Sha256::finish(self)
-    }
-}
-
 impl Digest32 for Sm3 {
     fn new() -> Self {
         sm3::Digest::new()

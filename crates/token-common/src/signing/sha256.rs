@@ -16,6 +16,8 @@
 use sha2::digest::generic_array::GenericArray;
 use zeroize::Zeroize;
 
+use super::Digest32;
+
 /// One 64-byte block as `sha2::compress256` takes it.
 type Block = GenericArray<u8, sha2::digest::consts::U64>;
 
@@ -46,7 +48,6 @@ fn to_bytes(state: &[u32; 8]) -> [u8; 32] {
 ///
 /// Not wiped on drop, as `sha2`'s is not: it lives for one request, and its state (past
 /// the key's pads) does not give the key back. The prepared [`HmacKey`] is wiped.
-#[derive(Clone)]
 pub(crate) struct Sha256 {
     state: [u32; 8],
     /// Bytes compressed into `state` (a multiple of 64).
@@ -57,11 +58,6 @@ pub(crate) struct Sha256 {
 }
 
 impl Sha256 {
-    /// A new hash.
-    pub(crate) fn new() -> Self {
-        Self::resume(IV, 0)
-    }
-
     /// Resumes from `state`, reached after compressing `compressed` bytes (a multiple of
     /// 64): how HMAC starts from a prepared key.
     fn resume(state: [u32; 8], compressed: u64) -> Self {
@@ -73,10 +69,16 @@ impl Sha256 {
             pos: 0,
         }
     }
+}
 
-    /// Appends `data`.
+/// The RustCrypto backend's SHA-256: `sha2`'s compression, padded here.
+impl Digest32 for Sha256 {
+    fn new() -> Self {
+        Self::resume(IV, 0)
+    }
+
     #[inline]
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
+    fn update(&mut self, mut data: &[u8]) {
         if self.pos > 0 {
             let take = data.len().min(64 - self.pos);
             self.buf[self.pos..self.pos + take].copy_from_slice(&data[..take]);
@@ -99,8 +101,8 @@ impl Sha256 {
         self.pos = rest.len();
     }
 
-    /// Pads the message and returns its digest (in place: it is not to be used after).
-    pub(crate) fn finish(&mut self) -> [u8; 32] {
+    /// Pads the message and returns its digest.
+    fn finish(&mut self) -> [u8; 32] {
         let bits = (self.compressed + self.pos as u64) * 8;
         // The padding: 0x80, zeros, then the length in bits, big-endian, in the last eight
         // bytes of a block; one more block when fewer than nine bytes are left in this one.
